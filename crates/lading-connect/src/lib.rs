@@ -1,0 +1,1 @@
+//! HTTP IO of Lading: the shared client, source connectors and product adapters.

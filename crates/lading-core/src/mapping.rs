@@ -1,0 +1,1 @@
+//! The declarative field-mapping engine: source fields → canonical product → target fields.

@@ -1,0 +1,1 @@
+//! Runs Lading pipelines: steps, retries, catch, quarantine, incremental sync, reports, notifications.

@@ -1,0 +1,1 @@
+//! Simulated Siesa, Kong, WMS (and later SAP) servers with deterministic data and fault injection.

@@ -1,0 +1,3 @@
+//! The `lading` command.
+
+fn main() {}
