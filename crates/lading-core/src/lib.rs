@@ -9,6 +9,8 @@ pub mod ids;
 pub mod mapping;
 pub mod record;
 pub mod retry;
+pub mod secret;
 
 pub use ids::{RunId, TenantId};
 pub use record::{Issue, SourceRecord, TargetRecord};
+pub use secret::Secret;

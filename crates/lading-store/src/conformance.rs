@@ -1,0 +1,157 @@
+//! The conformance suite every backend of the storage ports must pass.
+//!
+//! Each function takes a fresh, empty store and panics with a message on the first broken
+//! promise. The SQLite backend runs it in `tests/`; the AWS backends run the same functions
+//! against moto.
+
+use crate::model::*;
+use crate::ports::{SecretStore, StateStore};
+use lading_core::config::RawTenantConfig;
+use lading_core::{Issue, Secret, TenantId};
+
+fn tenant_config(tenant: &str, product_type: &str) -> RawTenantConfig {
+    serde_json::from_value(serde_json::json!({
+        "version": 1, "tenant_id": tenant, "product_type": product_type,
+        "mapping_key": format!("field-mappings-{product_type}.json"),
+        "source": {"kind": "siesa", "base_url": "http://127.0.0.1:9", "company_id": "1"},
+        "target": {"base_url": "http://127.0.0.1:9"}
+    }))
+    .expect("the suite's tenant config is valid")
+}
+
+fn run(run_id: &str, tenant: &str, started_at: &str, status: Status) -> RunRecord {
+    RunRecord {
+        run_id: run_id.into(),
+        tenant_id: tenant.into(),
+        pipeline: "product-sync".into(),
+        status,
+        trigger: "manual".into(),
+        full: false,
+        started_at: started_at.into(),
+        finished_at: None,
+        counters: Counters::default(),
+        error: None,
+    }
+}
+
+/// Tenants, runs, steps, quarantine, dead letters and hashes.
+pub async fn state_store_suite(store: &dyn StateStore) {
+    let acme = TenantId::parse("acme").unwrap();
+    let globex = TenantId::parse("globex").unwrap();
+
+    // Tenants: create, replace, enable/disable, unknown.
+    assert!(store.get_tenant(&acme).await.unwrap().is_none());
+    store.put_tenant(&tenant_config("acme", "kong")).await.unwrap();
+    store.put_tenant(&tenant_config("globex", "wms")).await.unwrap();
+    let mut replaced = tenant_config("acme", "kong");
+    replaced.batch_size = 50;
+    store.put_tenant(&replaced).await.unwrap();
+    assert_eq!(store.get_tenant(&acme).await.unwrap().unwrap().batch_size, 50);
+    let ids: Vec<String> = store.list_tenants().await.unwrap().into_iter().map(|t| t.tenant_id).collect();
+    assert_eq!(ids, vec!["acme", "globex"]);
+    store.set_tenant_enabled(&globex, false).await.unwrap();
+    assert!(!store.get_tenant(&globex).await.unwrap().unwrap().enabled);
+    let unknown = TenantId::parse("nobody").unwrap();
+    let err = store.set_tenant_enabled(&unknown, true).await.unwrap_err();
+    assert!(err.to_string().contains("unknown tenant"), "{err}");
+
+    // Runs: upsert, newest first, filters.
+    store.put_run(&run("r1", "acme", "2026-01-01T00:00:00Z", Status::Running)).await.unwrap();
+    store.put_run(&run("r2", "globex", "2026-01-02T00:00:00Z", Status::Succeeded)).await.unwrap();
+    store.put_run(&run("r3", "acme", "2026-01-03T00:00:00Z", Status::Failed)).await.unwrap();
+    let mut finished = run("r1", "acme", "2026-01-01T00:00:00Z", Status::Succeeded);
+    finished.counters.created = 7;
+    store.put_run(&finished).await.unwrap();
+    assert_eq!(store.get_run("r1").await.unwrap().unwrap(), finished);
+    assert!(store.get_run("missing").await.unwrap().is_none());
+    let all: Vec<String> = store.list_runs(&RunFilter::default()).await.unwrap().into_iter().map(|r| r.run_id).collect();
+    assert_eq!(all, vec!["r3", "r2", "r1"]);
+    let acme_runs = store.list_runs(&RunFilter { tenant_id: Some("acme".into()), ..RunFilter::default() }).await.unwrap();
+    assert_eq!(acme_runs.iter().map(|r| r.run_id.as_str()).collect::<Vec<_>>(), vec!["r3", "r1"]);
+    let succeeded = store.list_runs(&RunFilter { status: Some(Status::Succeeded), limit: 1, ..RunFilter::default() }).await.unwrap();
+    assert_eq!(succeeded.len(), 1);
+    assert_eq!(succeeded[0].run_id, "r2");
+
+    // Steps: keyed by (run, name), listed in first-write order.
+    for name in ["extract", "transform", "load"] {
+        let step = StepRecord {
+            run_id: "r1".into(),
+            name: name.into(),
+            status: Status::Pending,
+            attempts: 0,
+            started_at: None,
+            finished_at: None,
+            duration_ms: 0,
+            output_ref: None,
+            error: None,
+        };
+        store.put_step(&step).await.unwrap();
+    }
+    let mut extract = store.list_steps("r1").await.unwrap()[0].clone();
+    extract.status = Status::Succeeded;
+    extract.output_ref = Some("staged/acme/r1/extracted.jsonl".into());
+    store.put_step(&extract).await.unwrap();
+    let steps = store.list_steps("r1").await.unwrap();
+    assert_eq!(steps.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), vec!["extract", "transform", "load"]);
+    assert_eq!(steps[0], extract);
+    assert!(store.list_steps("r2").await.unwrap().is_empty());
+
+    // Quarantine: per (run, key) once, filtered by tenant and run.
+    let entry = |tenant: &str, run_id: &str, key: &str| QuarantineEntry {
+        tenant_id: tenant.into(),
+        run_id: run_id.into(),
+        pipeline: "product-sync".into(),
+        record_key: key.into(),
+        reasons: vec![Issue::new("ean", "invalid_check_digit", "check digit is 3, expected 8")],
+        payload: serde_json::json!({"f120_id": key}),
+        created_at: "2026-01-01T00:00:00Z".into(),
+    };
+    store.quarantine(&[entry("acme", "r1", "1"), entry("acme", "r1", "2"), entry("globex", "r2", "1")]).await.unwrap();
+    store.quarantine(&[entry("acme", "r1", "1")]).await.unwrap();
+    assert_eq!(store.list_quarantine(Some(&acme), None, 0).await.unwrap().len(), 2);
+    assert_eq!(store.list_quarantine(None, Some("r2"), 0).await.unwrap().len(), 1);
+    assert_eq!(store.list_quarantine(None, None, 0).await.unwrap().len(), 3);
+    assert_eq!(store.list_quarantine(Some(&acme), None, 1).await.unwrap().len(), 1);
+
+    // Dead letters: ids assigned, filtered by tenant.
+    let letter = |tenant: &str, key: &str| DeadLetter {
+        id: 0,
+        tenant_id: tenant.into(),
+        run_id: "r1".into(),
+        pipeline: "product-sync".into(),
+        record_key: key.into(),
+        payload: serde_json::json!({"external_id": key}),
+        error: "kong rejected the item: invalid".into(),
+        attempts: 3,
+        created_at: "2026-01-01T00:00:00Z".into(),
+        replayed_at: None,
+    };
+    store.put_dead_letters(&[letter("acme", "9"), letter("globex", "8")]).await.unwrap();
+    let acme_letters = store.list_dead_letters(Some(&acme), 0).await.unwrap();
+    assert_eq!(acme_letters.len(), 1);
+    assert_eq!(acme_letters[0].record_key, "9");
+    assert!(acme_letters[0].id > 0);
+
+    // Hashes: per tenant and pipeline, upserted.
+    store.put_hashes(&acme, "product-sync", &[("1".into(), "a".into()), ("2".into(), "b".into())]).await.unwrap();
+    store.put_hashes(&acme, "product-sync", &[("2".into(), "c".into())]).await.unwrap();
+    let hashes = store.get_hashes(&acme, "product-sync").await.unwrap();
+    assert_eq!(hashes.len(), 2);
+    assert_eq!(hashes["2"], "c");
+    assert!(store.get_hashes(&globex, "product-sync").await.unwrap().is_empty());
+    assert!(store.get_hashes(&acme, "other").await.unwrap().is_empty());
+}
+
+/// Secrets round-trip, are replaced, and are listed by name.
+pub async fn secret_store_suite(store: &dyn SecretStore) {
+    assert!(store.get_secret("siesa-integration/acme/kong").await.unwrap().is_none());
+    store.put_secret("siesa-integration/acme/kong", &Secret::new("one")).await.unwrap();
+    store.put_secret("siesa-integration/globex/wms", &Secret::new("two")).await.unwrap();
+    store.put_secret("siesa-integration/acme/kong", &Secret::new("three")).await.unwrap();
+    assert_eq!(store.get_secret("siesa-integration/acme/kong").await.unwrap().unwrap().expose(), "three");
+    assert_eq!(store.get_secret("siesa-integration/globex/wms").await.unwrap().unwrap().expose(), "two");
+    assert_eq!(
+        store.list_secret_names().await.unwrap(),
+        vec!["siesa-integration/acme/kong".to_string(), "siesa-integration/globex/wms".to_string()]
+    );
+}

@@ -1,0 +1,52 @@
+//! The ports: what the runtime needs from state and secret storage, whatever the backend.
+//!
+//! Methods are async because the AWS backends are; the SQLite backend answers at once.
+
+use crate::error::StoreError;
+use crate::model::*;
+use async_trait::async_trait;
+use lading_core::config::RawTenantConfig;
+use lading_core::{Secret, TenantId};
+use std::collections::HashMap;
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+#[async_trait]
+pub trait StateStore: Send + Sync {
+    /// Creates or replaces a tenant's config.
+    async fn put_tenant(&self, config: &RawTenantConfig) -> Result<()>;
+    async fn get_tenant(&self, tenant: &TenantId) -> Result<Option<RawTenantConfig>>;
+    async fn list_tenants(&self) -> Result<Vec<RawTenantConfig>>;
+    /// Fails with [`StoreError::UnknownTenant`] when the tenant does not exist.
+    async fn set_tenant_enabled(&self, tenant: &TenantId, enabled: bool) -> Result<()>;
+
+    async fn put_run(&self, run: &RunRecord) -> Result<()>;
+    async fn get_run(&self, run_id: &str) -> Result<Option<RunRecord>>;
+    async fn list_runs(&self, filter: &RunFilter) -> Result<Vec<RunRecord>>;
+
+    /// Creates or replaces a step, keyed by (run, name).
+    async fn put_step(&self, step: &StepRecord) -> Result<()>;
+    /// A run's steps in the order they were first written.
+    async fn list_steps(&self, run_id: &str) -> Result<Vec<StepRecord>>;
+
+    /// Quarantines records; entries for the same (run, record key) replace each other, so a
+    /// retried step does not quarantine a record twice.
+    async fn quarantine(&self, entries: &[QuarantineEntry]) -> Result<()>;
+    async fn list_quarantine(&self, tenant: Option<&TenantId>, run_id: Option<&str>, limit: usize) -> Result<Vec<QuarantineEntry>>;
+
+    /// Adds dead letters; the `id` of the entries is assigned by the store.
+    async fn put_dead_letters(&self, letters: &[DeadLetter]) -> Result<()>;
+    async fn list_dead_letters(&self, tenant: Option<&TenantId>, limit: usize) -> Result<Vec<DeadLetter>>;
+
+    /// The content hash of every record last confirmed by the target, by record key.
+    async fn get_hashes(&self, tenant: &TenantId, pipeline: &str) -> Result<HashMap<String, String>>;
+    /// Records hashes after the target confirmed the records.
+    async fn put_hashes(&self, tenant: &TenantId, pipeline: &str, hashes: &[(String, String)]) -> Result<()>;
+}
+
+#[async_trait]
+pub trait SecretStore: Send + Sync {
+    async fn put_secret(&self, name: &str, value: &Secret) -> Result<()>;
+    async fn get_secret(&self, name: &str) -> Result<Option<Secret>>;
+    async fn list_secret_names(&self) -> Result<Vec<String>>;
+}

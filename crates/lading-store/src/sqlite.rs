@@ -1,0 +1,313 @@
+//! The embedded state backend: one SQLite file in WAL mode.
+//!
+//! Calls are short and local, so a mutex around one connection is simpler and faster than a
+//! pool; the async methods answer without awaiting anything.
+
+use crate::error::StoreError;
+use crate::model::*;
+use crate::ports::{Result, StateStore};
+use async_trait::async_trait;
+use lading_core::config::RawTenantConfig;
+use lading_core::TenantId;
+use rusqlite::{params, Connection, OptionalExtension};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS tenants (
+    tenant_id TEXT PRIMARY KEY,
+    product_type TEXT NOT NULL,
+    enabled INTEGER NOT NULL,
+    config TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY,
+    tenant_id TEXT NOT NULL,
+    pipeline TEXT NOT NULL,
+    status TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS runs_by_tenant ON runs (tenant_id, started_at);
+CREATE TABLE IF NOT EXISTS steps (
+    run_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    PRIMARY KEY (run_id, name)
+);
+CREATE TABLE IF NOT EXISTS quarantine (
+    run_id TEXT NOT NULL,
+    record_key TEXT NOT NULL,
+    tenant_id TEXT NOT NULL,
+    body TEXT NOT NULL,
+    PRIMARY KEY (run_id, record_key)
+);
+CREATE INDEX IF NOT EXISTS quarantine_by_tenant ON quarantine (tenant_id);
+CREATE TABLE IF NOT EXISTS dead_letters (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    tenant_id TEXT NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS record_hashes (
+    tenant_id TEXT NOT NULL,
+    pipeline TEXT NOT NULL,
+    record_key TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, pipeline, record_key)
+);
+CREATE TABLE IF NOT EXISTS secrets (
+    name TEXT PRIMARY KEY,
+    nonce BLOB NOT NULL,
+    ciphertext BLOB NOT NULL
+);
+"#;
+
+/// SQLite state store. Open one per data directory and share it (`Arc`).
+pub struct SqliteState {
+    path: PathBuf,
+    connection: Mutex<Connection>,
+}
+
+impl SqliteState {
+    /// Opens (creating if needed) the database, checks its integrity and applies the schema.
+    pub fn open(path: &Path) -> Result<SqliteState> {
+        let display = path.display().to_string();
+        let db_error = |err: rusqlite::Error| StoreError::Database {
+            path: display.clone(),
+            message: format!("{err}; if the file is damaged, restore it from a backup or move it aside to start empty"),
+        };
+        let connection = Connection::open(path).map_err(db_error)?;
+        connection.busy_timeout(std::time::Duration::from_secs(5)).map_err(db_error)?;
+        let check: String = connection.query_row("PRAGMA quick_check", [], |row| row.get(0)).map_err(db_error)?;
+        if check != "ok" {
+            return Err(StoreError::Database {
+                path: display,
+                message: format!("integrity check failed ({check}); restore the file from a backup"),
+            });
+        }
+        connection
+            .execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
+            .map_err(db_error)?;
+        connection.execute_batch(SCHEMA).map_err(db_error)?;
+        Ok(SqliteState { path: path.to_path_buf(), connection: Mutex::new(connection) })
+    }
+
+    /// An in-memory database, for tests.
+    pub fn in_memory() -> Result<SqliteState> {
+        let connection = Connection::open_in_memory().map_err(|e| StoreError::Database { path: ":memory:".into(), message: e.to_string() })?;
+        connection.execute_batch(SCHEMA).map_err(|e| StoreError::Database { path: ":memory:".into(), message: e.to_string() })?;
+        Ok(SqliteState { path: PathBuf::from(":memory:"), connection: Mutex::new(connection) })
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Connection> {
+        // A poisoned lock only means another thread panicked mid-call; SQLite's own
+        // transactions keep the file consistent, so the connection is still usable.
+        self.connection.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub(crate) fn error(&self, err: impl std::fmt::Display) -> StoreError {
+        StoreError::Database { path: self.path.display().to_string(), message: err.to_string() }
+    }
+
+    fn decode<T: serde::de::DeserializeOwned>(&self, what: &str, body: &str) -> Result<T> {
+        serde_json::from_str(body).map_err(|e| StoreError::Corrupt(format!("{what} in {}: {e}", self.path.display())))
+    }
+
+    fn encode<T: serde::Serialize>(&self, value: &T) -> Result<String> {
+        serde_json::to_string(value).map_err(|e| self.error(e))
+    }
+}
+
+#[async_trait]
+impl StateStore for SqliteState {
+    async fn put_tenant(&self, config: &RawTenantConfig) -> Result<()> {
+        let body = self.encode(config)?;
+        self.lock()
+            .execute(
+                "INSERT INTO tenants (tenant_id, product_type, enabled, config) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (tenant_id) DO UPDATE SET product_type = ?2, enabled = ?3, config = ?4",
+                params![config.tenant_id, config.product_type, config.enabled, body],
+            )
+            .map_err(|e| self.error(e))?;
+        Ok(())
+    }
+
+    async fn get_tenant(&self, tenant: &TenantId) -> Result<Option<RawTenantConfig>> {
+        let body: Option<String> = self
+            .lock()
+            .query_row("SELECT config FROM tenants WHERE tenant_id = ?1", [tenant.as_str()], |row| row.get(0))
+            .optional()
+            .map_err(|e| self.error(e))?;
+        body.map(|b| self.decode("tenant config", &b)).transpose()
+    }
+
+    async fn list_tenants(&self) -> Result<Vec<RawTenantConfig>> {
+        let bodies: Vec<String> = {
+            let connection = self.lock();
+            let mut statement = connection.prepare("SELECT config FROM tenants ORDER BY tenant_id").map_err(|e| self.error(e))?;
+            let rows = statement.query_map([], |row| row.get(0)).map_err(|e| self.error(e))?;
+            rows.collect::<std::result::Result<_, _>>().map_err(|e| self.error(e))?
+        };
+        bodies.iter().map(|b| self.decode("tenant config", b)).collect()
+    }
+
+    async fn set_tenant_enabled(&self, tenant: &TenantId, enabled: bool) -> Result<()> {
+        let mut config = self.get_tenant(tenant).await?.ok_or_else(|| StoreError::UnknownTenant(tenant.to_string()))?;
+        config.enabled = enabled;
+        self.put_tenant(&config).await
+    }
+
+    async fn put_run(&self, run: &RunRecord) -> Result<()> {
+        let body = self.encode(run)?;
+        self.lock()
+            .execute(
+                "INSERT INTO runs (run_id, tenant_id, pipeline, status, started_at, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (run_id) DO UPDATE SET status = ?4, body = ?6",
+                params![run.run_id, run.tenant_id, run.pipeline, run.status.as_str(), run.started_at, body],
+            )
+            .map_err(|e| self.error(e))?;
+        Ok(())
+    }
+
+    async fn get_run(&self, run_id: &str) -> Result<Option<RunRecord>> {
+        let body: Option<String> = self
+            .lock()
+            .query_row("SELECT body FROM runs WHERE run_id = ?1", [run_id], |row| row.get(0))
+            .optional()
+            .map_err(|e| self.error(e))?;
+        body.map(|b| self.decode("run", &b)).transpose()
+    }
+
+    async fn list_runs(&self, filter: &RunFilter) -> Result<Vec<RunRecord>> {
+        let limit = if filter.limit == 0 { 100 } else { filter.limit } as i64;
+        let bodies: Vec<String> = {
+            let connection = self.lock();
+            let mut statement = connection
+                .prepare(
+                    "SELECT body FROM runs WHERE (?1 IS NULL OR tenant_id = ?1) AND (?2 IS NULL OR status = ?2)
+                     ORDER BY started_at DESC, run_id DESC LIMIT ?3",
+                )
+                .map_err(|e| self.error(e))?;
+            let status = filter.status.map(Status::as_str);
+            let rows = statement.query_map(params![filter.tenant_id, status, limit], |row| row.get(0)).map_err(|e| self.error(e))?;
+            rows.collect::<std::result::Result<_, _>>().map_err(|e| self.error(e))?
+        };
+        bodies.iter().map(|b| self.decode("run", b)).collect()
+    }
+
+    async fn put_step(&self, step: &StepRecord) -> Result<()> {
+        let body = self.encode(step)?;
+        self.lock()
+            .execute(
+                "INSERT INTO steps (run_id, name, seq, body)
+                 VALUES (?1, ?2, (SELECT COUNT(*) FROM steps WHERE run_id = ?1), ?3)
+                 ON CONFLICT (run_id, name) DO UPDATE SET body = ?3",
+                params![step.run_id, step.name, body],
+            )
+            .map_err(|e| self.error(e))?;
+        Ok(())
+    }
+
+    async fn list_steps(&self, run_id: &str) -> Result<Vec<StepRecord>> {
+        let bodies: Vec<String> = {
+            let connection = self.lock();
+            let mut statement = connection.prepare("SELECT body FROM steps WHERE run_id = ?1 ORDER BY seq").map_err(|e| self.error(e))?;
+            let rows = statement.query_map([run_id], |row| row.get(0)).map_err(|e| self.error(e))?;
+            rows.collect::<std::result::Result<_, _>>().map_err(|e| self.error(e))?
+        };
+        bodies.iter().map(|b| self.decode("step", b)).collect()
+    }
+
+    async fn quarantine(&self, entries: &[QuarantineEntry]) -> Result<()> {
+        let mut connection = self.lock();
+        let transaction = connection.transaction().map_err(|e| self.error(e))?;
+        {
+            let mut statement = transaction
+                .prepare(
+                    "INSERT INTO quarantine (run_id, record_key, tenant_id, body) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (run_id, record_key) DO UPDATE SET body = ?4",
+                )
+                .map_err(|e| self.error(e))?;
+            for entry in entries {
+                let body = self.encode(entry)?;
+                statement.execute(params![entry.run_id, entry.record_key, entry.tenant_id, body]).map_err(|e| self.error(e))?;
+            }
+        }
+        transaction.commit().map_err(|e| self.error(e))
+    }
+
+    async fn list_quarantine(&self, tenant: Option<&TenantId>, run_id: Option<&str>, limit: usize) -> Result<Vec<QuarantineEntry>> {
+        let limit = if limit == 0 { i64::MAX } else { limit as i64 };
+        let bodies: Vec<String> = {
+            let connection = self.lock();
+            let mut statement = connection
+                .prepare(
+                    "SELECT body FROM quarantine WHERE (?1 IS NULL OR tenant_id = ?1) AND (?2 IS NULL OR run_id = ?2)
+                     ORDER BY rowid LIMIT ?3",
+                )
+                .map_err(|e| self.error(e))?;
+            let rows = statement
+                .query_map(params![tenant.map(TenantId::as_str), run_id, limit], |row| row.get(0))
+                .map_err(|e| self.error(e))?;
+            rows.collect::<std::result::Result<_, _>>().map_err(|e| self.error(e))?
+        };
+        bodies.iter().map(|b| self.decode("quarantine entry", b)).collect()
+    }
+
+    async fn put_dead_letters(&self, letters: &[DeadLetter]) -> Result<()> {
+        let mut connection = self.lock();
+        let transaction = connection.transaction().map_err(|e| self.error(e))?;
+        for letter in letters {
+            transaction
+                .execute("INSERT INTO dead_letters (tenant_id, body) VALUES (?1, '{}')", [&letter.tenant_id])
+                .map_err(|e| self.error(e))?;
+            let id = transaction.last_insert_rowid();
+            let body = self.encode(&DeadLetter { id, ..letter.clone() })?;
+            transaction.execute("UPDATE dead_letters SET body = ?1 WHERE id = ?2", params![body, id]).map_err(|e| self.error(e))?;
+        }
+        transaction.commit().map_err(|e| self.error(e))
+    }
+
+    async fn list_dead_letters(&self, tenant: Option<&TenantId>, limit: usize) -> Result<Vec<DeadLetter>> {
+        let limit = if limit == 0 { i64::MAX } else { limit as i64 };
+        let bodies: Vec<String> = {
+            let connection = self.lock();
+            let mut statement = connection
+                .prepare("SELECT body FROM dead_letters WHERE (?1 IS NULL OR tenant_id = ?1) ORDER BY id LIMIT ?2")
+                .map_err(|e| self.error(e))?;
+            let rows = statement.query_map(params![tenant.map(TenantId::as_str), limit], |row| row.get(0)).map_err(|e| self.error(e))?;
+            rows.collect::<std::result::Result<_, _>>().map_err(|e| self.error(e))?
+        };
+        bodies.iter().map(|b| self.decode("dead letter", b)).collect()
+    }
+
+    async fn get_hashes(&self, tenant: &TenantId, pipeline: &str) -> Result<HashMap<String, String>> {
+        let connection = self.lock();
+        let mut statement = connection
+            .prepare("SELECT record_key, hash FROM record_hashes WHERE tenant_id = ?1 AND pipeline = ?2")
+            .map_err(|e| self.error(e))?;
+        let rows = statement
+            .query_map(params![tenant.as_str(), pipeline], |row| Ok((row.get(0)?, row.get(1)?)))
+            .map_err(|e| self.error(e))?;
+        rows.collect::<std::result::Result<_, _>>().map_err(|e| self.error(e))
+    }
+
+    async fn put_hashes(&self, tenant: &TenantId, pipeline: &str, hashes: &[(String, String)]) -> Result<()> {
+        let mut connection = self.lock();
+        let transaction = connection.transaction().map_err(|e| self.error(e))?;
+        {
+            let mut statement = transaction
+                .prepare(
+                    "INSERT INTO record_hashes (tenant_id, pipeline, record_key, hash) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (tenant_id, pipeline, record_key) DO UPDATE SET hash = ?4",
+                )
+                .map_err(|e| self.error(e))?;
+            for (key, hash) in hashes {
+                statement.execute(params![tenant.as_str(), pipeline, key, hash]).map_err(|e| self.error(e))?;
+            }
+        }
+        transaction.commit().map_err(|e| self.error(e))
+    }
+}
