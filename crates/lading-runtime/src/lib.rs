@@ -1,1 +1,17 @@
-//! Runs Lading pipelines: steps, retries, catch, quarantine, incremental sync, reports, notifications.
+//! Runs Lading pipelines: steps, per-step retries, the catch that records a failure and
+//! notifies, quarantine, incremental sync, reports.
+//!
+//! A run is a row in the state store and a list of steps. [`runner::step_run`] executes the
+//! next pending step and returns, so tests (and later Step Functions) drive a run one step at
+//! a time; [`runner::run_to_end`] only loops over it. Steps exchange object-store keys, never
+//! payloads, and are idempotent given their inputs.
+
+pub mod engine;
+pub mod mappings;
+pub mod notify;
+pub mod product_sync;
+pub mod report;
+pub mod runner;
+
+pub use engine::Engine;
+pub use runner::{RunError, RunOptions};

@@ -1,0 +1,49 @@
+//! One module per command; `dispatch` routes the parsed command line to it.
+
+mod bench;
+mod demo;
+mod inspect;
+mod sim;
+mod sync;
+mod tenants;
+
+use crate::cli::{Cli, Command};
+use crate::exit::Failure;
+use lading_core::TenantId;
+use lading_runtime::Engine;
+use std::path::Path;
+use std::process::ExitCode;
+
+pub async fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
+    let json = cli.json;
+    match cli.command {
+        Command::Demo(args) => demo::run(&cli.data_dir, args, json).await,
+        Command::Sync(args) => sync::run(&open(&cli.data_dir)?, args, json).await,
+        Command::Tenants(command) => tenants::run(&open(&cli.data_dir)?, command, json).await,
+        Command::Secrets(command) => tenants::secrets(&open(&cli.data_dir)?, command, json).await,
+        Command::Runs(command) => inspect::runs(&open(&cli.data_dir)?, command, json).await,
+        Command::Quarantine(command) => inspect::quarantine(&open(&cli.data_dir)?, command, json).await,
+        Command::Sim(args) => sim::run(args).await,
+        Command::Bench(args) => bench::run(args, json).await,
+    }
+}
+
+/// The embedded engine over the data directory.
+pub fn open(data_dir: &Path) -> Result<Engine, Failure> {
+    Engine::embedded(data_dir).map_err(Failure::from)
+}
+
+pub fn tenant_id(raw: &str) -> Result<TenantId, Failure> {
+    TenantId::parse(raw).map_err(Failure::invalid)
+}
+
+/// Reads a file, or standard input for `-`.
+pub fn read_input(path: &Path) -> Result<String, Failure> {
+    if path == Path::new("-") {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).map_err(|e| Failure::invalid(format!("cannot read standard input: {e}")))?;
+        Ok(text)
+    } else {
+        std::fs::read_to_string(path).map_err(|e| Failure::invalid(format!("cannot read {}: {e}", path.display())))
+    }
+}

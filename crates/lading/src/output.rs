@@ -1,0 +1,81 @@
+//! Printing results: a readable table for people, JSON with `--json` for scripts.
+
+use lading_store::{QuarantineEntry, RunRecord, StepRecord};
+use serde::Serialize;
+
+pub fn json<T: Serialize>(value: &T) {
+    match serde_json::to_string_pretty(value) {
+        Ok(text) => println!("{text}"),
+        Err(err) => eprintln!("error: cannot print JSON: {err}"),
+    }
+}
+
+pub fn run_header() -> String {
+    format!(
+        "{:<36}  {:<12}  {:<9}  {:>9} {:>9} {:>7} {:>7} {:>7} {:>9} {:>6}",
+        "run", "tenant", "status", "extracted", "quarant.", "created", "updated", "unchg.", "unchanged", "failed"
+    )
+    .replace("unchg.    unchanged", "unchanged")
+}
+
+pub fn run_line(run: &RunRecord) -> String {
+    let c = &run.counters;
+    format!(
+        "{:<36}  {:<12}  {:<9}  {:>9} {:>9} {:>7} {:>7} {:>9} {:>6}",
+        run.run_id,
+        run.tenant_id,
+        run.status.as_str(),
+        c.extracted,
+        c.quarantined,
+        c.created,
+        c.updated,
+        c.unchanged,
+        c.failed
+    )
+}
+
+pub fn print_runs(runs: &[RunRecord]) {
+    println!("{}", run_header());
+    for run in runs {
+        println!("{}", run_line(run));
+    }
+}
+
+pub fn print_run_detail(run: &RunRecord, steps: &[StepRecord]) {
+    println!("run       {}", run.run_id);
+    println!("tenant    {}", run.tenant_id);
+    println!("pipeline  {}", run.pipeline);
+    println!("status    {}{}", run.status.as_str(), if run.full { " (full load)" } else { "" });
+    println!("trigger   {}", run.trigger);
+    println!("started   {}", run.started_at);
+    println!("finished  {}", run.finished_at.as_deref().unwrap_or("-"));
+    let c = &run.counters;
+    println!(
+        "records   extracted {}, valid {}, quarantined {}, created {}, updated {}, unchanged {}, failed {}",
+        c.extracted, c.valid, c.quarantined, c.created, c.updated, c.unchanged, c.failed
+    );
+    if let Some(error) = &run.error {
+        println!("error     {error}");
+    }
+    println!("steps");
+    for step in steps {
+        println!(
+            "  {:<10} {:<9} attempts {:>2}  {:>7} ms  {}",
+            step.name,
+            step.status.as_str(),
+            step.attempts,
+            step.duration_ms,
+            step.error.as_deref().or(step.output_ref.as_deref()).unwrap_or("")
+        );
+    }
+}
+
+pub fn print_quarantine(entries: &[QuarantineEntry]) {
+    for entry in entries {
+        let reasons: Vec<String> = entry.reasons.iter().map(|i| format!("{} ({}): {}", i.field, i.code, i.message)).collect();
+        println!("{}  {}  {}  {}", entry.tenant_id, entry.run_id, entry.record_key, reasons.join("; "));
+    }
+    if entries.is_empty() {
+        println!("no quarantined records");
+    }
+}
