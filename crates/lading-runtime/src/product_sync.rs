@@ -17,7 +17,7 @@ use futures::{StreamExt, TryStreamExt};
 use lading_connect::adapters::{AdapterContext, ItemResult, ProductAdapter};
 use lading_connect::ErrorKind;
 use lading_connect::http::{ClientSettings, HttpClient};
-use lading_connect::sources::siesa::SiesaSource;
+use lading_connect::sources::siesa::{SiesaEndpoint, SiesaSource};
 use lading_core::config::TenantConfig;
 use lading_core::secret::TenantSecrets;
 use lading_core::{SourceRecord, TargetRecord};
@@ -106,13 +106,7 @@ fn input<'a>(previous: &'a HashMap<String, String>, step: &str) -> Result<&'a st
 async fn extract(ctx: &StepContext<'_>) -> Result<StepOutput, StepFailure> {
     let tenant = ctx.tenant;
     let client = HttpClient::new(&tenant.tenant_id, "siesa", ClientSettings::from_config(tenant))?;
-    let source = SiesaSource::new(
-        client,
-        &tenant.raw.source.base_url,
-        &tenant.raw.source.company_id,
-        tenant.raw.source.page_size,
-        ctx.secrets.siesa.clone(),
-    );
+    let source = SiesaSource::new(client, SiesaEndpoint::from_config(tenant, ctx.secrets.siesa.clone()))?;
     let extracted = source.extract().await?;
 
     let date = &ctx.run.started_at[..10.min(ctx.run.started_at.len())];

@@ -62,6 +62,7 @@ pub async fn start_run(engine: &Engine, tenant_id: &TenantId, options: &RunOptio
         finished_at: None,
         counters: Counters::default(),
         error: None,
+        failed_step: None,
     };
     engine.state.put_run(&run).await?;
     for name in STEPS {
@@ -158,6 +159,7 @@ pub async fn step_run(engine: &Engine, run_id: &str) -> Result<Progress, RunErro
             step.error = Some(message.clone());
             engine.state.put_step(&step).await?;
             run.status = Status::Failed;
+            run.failed_step = Some(step.name.clone());
             run.error = Some(format!("step {} failed after {} attempt(s): {message}", step.name, step.attempts));
             run.finished_at = Some(chrono::Utc::now().to_rfc3339());
             engine.state.put_run(&run).await?;

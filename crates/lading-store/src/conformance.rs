@@ -31,6 +31,7 @@ fn run(run_id: &str, tenant: &str, started_at: &str, status: Status) -> RunRecor
         finished_at: None,
         counters: Counters::default(),
         error: None,
+        failed_step: None,
     }
 }
 

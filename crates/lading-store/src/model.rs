@@ -68,6 +68,9 @@ pub struct RunRecord {
     pub finished_at: Option<String>,
     pub counters: Counters,
     pub error: Option<String>,
+    /// The step that failed after its retries, when one did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed_step: Option<String>,
 }
 
 /// One step of a run. `output_ref` is an object key (or a small JSON of keys): steps pass

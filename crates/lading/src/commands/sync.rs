@@ -2,7 +2,7 @@
 
 use super::tenant_id;
 use crate::cli::SyncArgs;
-use crate::exit::{Failure, RUN_FAILED};
+use crate::exit::{Failure, EXTERNAL, INVALID_INPUT, RUN_FAILED};
 use crate::output;
 use indicatif::{ProgressBar, ProgressStyle};
 use lading_runtime::runner::{run_to_end, start_run};
@@ -28,7 +28,7 @@ pub async fn run(engine: &Engine, args: SyncArgs, json: bool) -> Result<ExitCode
         output::print_run_detail(&run, &steps);
     }
     if run.status == Status::Failed {
-        return Err(Failure::new(RUN_FAILED, format!("tenant {id}: run {} failed: {}", run.run_id, run.error.unwrap_or_default())));
+        return Err(Failure::new(run_failure_code(&run), format!("run {} failed: {}", run.run_id, run.error.unwrap_or_default())));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -45,4 +45,14 @@ pub fn progress_bar(json: bool, steps: u64, label: &str) -> ProgressBar {
     bar.set_prefix(label.to_string());
     bar.enable_steady_tick(std::time::Duration::from_millis(120));
     bar
+}
+
+/// A run that failed at a step talking to Siesa or the target is an external failure (4); at
+/// transform, invalid input (2); over the failure threshold, a failed run (1).
+pub fn run_failure_code(run: &lading_store::RunRecord) -> u8 {
+    match run.failed_step.as_deref() {
+        Some("transform") => INVALID_INPUT,
+        Some(_) => EXTERNAL,
+        None => RUN_FAILED,
+    }
 }
