@@ -1,0 +1,145 @@
+//! The `lading` binary as a user runs it: commands, output, exit codes, error messages.
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+fn lading(data_dir: &Path, args: &[&str]) -> Output {
+    lading_with_stdin(data_dir, args, "")
+}
+
+fn lading_with_stdin(data_dir: &Path, args: &[&str], stdin: &str) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lading"))
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .env_remove("LADING_SECRET_KEY")
+        .env_remove("LADING_LOG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the lading binary starts");
+    child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("write stdin");
+    child.wait_with_output().expect("lading finishes")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn tenant_json(tenant: &str, source_url: &str) -> String {
+    serde_json::json!({
+        "version": 1, "tenant_id": tenant, "product_type": "kong",
+        "mapping_key": "field-mappings-kong.json",
+        "source": {"kind": "siesa", "base_url": source_url, "company_id": "1"},
+        "target": {"base_url": "http://127.0.0.1:9"},
+        "timeout_secs": 1,
+        "retry": {"max_attempts": 2, "initial_backoff_ms": 1, "max_backoff_ms": 5, "backoff_rate": 2.0}
+    })
+    .to_string()
+}
+
+#[test]
+fn the_demo_syncs_two_tenants_fully_then_incrementally() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = lading(dir.path(), &["demo", "--items", "400"]);
+    let text = stdout(&output);
+    assert!(output.status.success(), "stdout:\n{text}\nstderr:\n{}", stderr(&output));
+    assert!(text.contains("full sync of both tenants"), "{text}");
+    assert!(text.contains("incremental sync"), "{text}");
+    assert!(text.contains("acme") && text.contains("globex"), "{text}");
+
+    // The demo's state is an ordinary data dir: the other commands read it.
+    let demo = dir.path().join("demo");
+    let runs = lading(&demo, &["--json", "runs", "list"]);
+    assert!(runs.status.success(), "{}", stderr(&runs));
+    let runs: Vec<serde_json::Value> = serde_json::from_slice(&runs.stdout).unwrap();
+    assert_eq!(runs.len(), 4);
+    assert!(runs.iter().all(|r| r["status"] == "succeeded"), "{runs:?}");
+    let incremental: Vec<&serde_json::Value> = runs.iter().filter(|r| r["full"] == false).collect();
+    assert_eq!(incremental.len(), 2);
+    for run in incremental {
+        // 400 items: the demo changes 4 and adds 2 per company.
+        assert_eq!(run["counters"]["created"], 2, "{run}");
+        assert_eq!(run["counters"]["updated"], 4, "{run}");
+    }
+    let quarantine = lading(&demo, &["quarantine", "list", "--tenant", "acme"]);
+    assert!(quarantine.status.success());
+    assert!(stdout(&quarantine).contains("acme"), "{}", stdout(&quarantine));
+    let secrets = lading(&demo, &["secrets", "list"]);
+    let listed = stdout(&secrets);
+    assert!(listed.contains("siesa-integration/acme/kong") && listed.contains("siesa-integration/globex/wms"));
+    assert!(!listed.contains("password") && !listed.contains("conni"), "{listed}");
+}
+
+#[test]
+fn tenants_are_added_listed_disabled_and_enabled() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("acme.json");
+    std::fs::write(&file, tenant_json("acme", "http://127.0.0.1:9")).unwrap();
+    let added = lading(dir.path(), &["tenants", "add", "--file", file.to_str().unwrap()]);
+    assert!(added.status.success(), "{}", stderr(&added));
+    let disabled = lading(dir.path(), &["tenants", "disable", "acme"]);
+    assert!(disabled.status.success());
+    let listed = lading(dir.path(), &["--json", "tenants", "list"]);
+    let tenants: Vec<serde_json::Value> = serde_json::from_slice(&listed.stdout).unwrap();
+    assert_eq!(tenants[0]["enabled"], false);
+    let sync = lading(dir.path(), &["sync", "--tenant", "acme"]);
+    assert_eq!(sync.status.code(), Some(2));
+    assert!(stderr(&sync).contains("lading tenants enable acme"), "{}", stderr(&sync));
+    assert!(lading(dir.path(), &["tenants", "enable", "acme"]).status.success());
+}
+
+#[test]
+fn bad_input_gets_one_clear_line_and_a_distinct_exit_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let check = |args: &[&str], stdin: &str, code: i32, needles: &[&str]| {
+        let output = lading_with_stdin(dir.path(), args, stdin);
+        let err = stderr(&output);
+        assert_eq!(output.status.code(), Some(code), "{args:?}: {err}");
+        for needle in needles {
+            assert!(err.contains(needle), "{args:?}: {needle:?} not in {err}");
+        }
+        assert!(!err.contains("panicked"), "{err}");
+        assert_eq!(err.trim().lines().filter(|l| l.starts_with("error:")).count(), 1, "{err}");
+    };
+    // A config with an unknown field, and one with invalid values.
+    let mut unknown: serde_json::Value = serde_json::from_str(&tenant_json("acme", "http://127.0.0.1:9")).unwrap();
+    unknown["colour"] = "blue".into();
+    check(&["tenants", "add", "--file", "-"], &unknown.to_string(), 2, &["unknown field `colour`"]);
+    let invalid = tenant_json("ACME", "ftp://nowhere");
+    check(&["tenants", "add", "--file", "-"], &invalid, 2, &["ACME", "tenant_id", "source.base_url"]);
+    let mut bad_mapping: serde_json::Value = serde_json::from_str(&tenant_json("acme", "http://127.0.0.1:9")).unwrap();
+    bad_mapping["mapping_key"] = "field-mappings-nope.json".into();
+    check(&["tenants", "add", "--file", "-"], &bad_mapping.to_string(), 2, &["acme", "field-mappings-nope.json"]);
+    // Unknown tenant and run.
+    check(&["sync", "--tenant", "nobody"], "", 3, &["unknown tenant", "nobody"]);
+    check(&["runs", "show", "no-such-run"], "", 3, &["unknown run"]);
+    // A secret of the wrong shape: named, not echoed.
+    let added = lading_with_stdin(dir.path(), &["tenants", "add", "--file", "-"], &tenant_json("acme", "http://127.0.0.1:9"));
+    assert!(added.status.success(), "{}", stderr(&added));
+    check(
+        &["secrets", "set", "--tenant", "acme"],
+        r#"{"siesa": {"conni_key": "k", "conni_token": "t"}, "target": {"username": "u", "password": 12345678}}"#,
+        2,
+        &["acme", "expected"],
+    );
+    let output = lading_with_stdin(
+        dir.path(),
+        &["secrets", "set", "--tenant", "acme"],
+        r#"{"siesa": {"conni_key": "k", "conni_token": "t"}, "target": {"username": "u", "password": 12345678}}"#,
+    );
+    assert!(!stderr(&output).contains("12345678"));
+    // No secret yet for this tenant's sync: named with the command that sets it.
+    check(&["sync", "--tenant", "acme"], "", 2, &["siesa-integration/acme/kong", "lading secrets set"]);
+    // An unreachable Siesa: the run fails at extract, exit 4, tenant and system named.
+    let secret = r#"{"siesa": {"conni_key": "k", "conni_token": "t"}, "target": {"username": "u", "password": "p"}}"#;
+    let stored = lading_with_stdin(dir.path(), &["secrets", "set", "--tenant", "acme"], secret);
+    assert!(stored.status.success(), "{}", stderr(&stored));
+    check(&["sync", "--tenant", "acme"], "", 4, &["acme", "siesa", "extract"]);
+}
