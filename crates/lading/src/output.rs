@@ -12,10 +12,9 @@ pub fn json<T: Serialize>(value: &T) {
 
 pub fn run_header() -> String {
     format!(
-        "{:<36}  {:<12}  {:<9}  {:>9} {:>9} {:>7} {:>7} {:>7} {:>9} {:>6}",
-        "run", "tenant", "status", "extracted", "quarant.", "created", "updated", "unchg.", "unchanged", "failed"
+        "{:<36}  {:<12}  {:<9}  {:>9} {:>9} {:>7} {:>7} {:>9} {:>6}",
+        "run", "tenant", "status", "extracted", "quarant.", "created", "updated", "unchanged", "failed"
     )
-    .replace("unchg.    unchanged", "unchanged")
 }
 
 pub fn run_line(run: &RunRecord) -> String {

@@ -100,7 +100,10 @@ pub async fn register_tenants(engine: &Engine, systems: &DemoSystems) -> Result<
             "mapping_key": format!("field-mappings-{}.json", tenant.product_type),
             "source": {"kind": "siesa", "base_url": systems.siesa.base_url(), "company_id": tenant.company},
             "target": {"base_url": target_url},
-            "schedule": "0 0 2 * * *"
+            "schedule": "0 0 2 * * *",
+            // The WMS takes one request per record: the default 200 requests/s would make the
+            // demo wait on its own rate limit rather than show the engine.
+            "rate_limit_per_sec": 5000
         }))
         .map_err(Failure::internal)?;
         let config = lading_runtime::engine::validate_tenant(raw)?;
