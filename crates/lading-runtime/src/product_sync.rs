@@ -28,10 +28,6 @@ use std::collections::HashMap;
 pub const PIPELINE: &str = "product-sync";
 pub const STEPS: [&str; 4] = ["extract", "transform", "load", "report"];
 
-/// Batches loaded at the same time. Kong and the WMS both take concurrent requests; a few in
-/// flight hide the round trip without hammering the target.
-const LOAD_CONCURRENCY: usize = 4;
-
 /// What a step needs: the engine, the tenant, its credentials and the run.
 pub struct StepContext<'a> {
     pub engine: &'a Engine,
@@ -262,7 +258,7 @@ async fn load(ctx: &StepContext<'_>, manifest_key: &str) -> Result<StepOutput, S
     let adapter = adapter.as_ref();
     let checkpoints: Vec<BatchCheckpoint> = futures::stream::iter(manifest.batches.iter().enumerate())
         .map(|(n, batch_key)| load_batch(ctx, adapter, n, batch_key))
-        .buffered(LOAD_CONCURRENCY)
+        .buffered(adapter.batch_concurrency().max(1))
         .try_collect()
         .await?;
 
