@@ -79,7 +79,7 @@ async fn world(items: usize) -> World {
             "mapping_key": format!("field-mappings-{product_type}.json"),
             "source": {"kind": "siesa", "base_url": siesa.base_url(), "company_id": company},
             "target": {"base_url": target},
-            "timeout_secs": 2,
+            "timeout_secs": 1,
             "retry": {"max_attempts": 6, "initial_backoff_ms": 5, "max_backoff_ms": 50, "backoff_rate": 2.0}
         }))
         .unwrap();
@@ -351,4 +351,66 @@ async fn bad_setup_is_refused_before_a_run_starts() {
     let missing = runner::start_run(&world.engine, &id("w1"), &options).await.unwrap_err().to_string();
     assert!(missing.contains("siesa-integration/w1/kong") && missing.contains("lading secrets set"), "{missing}");
     assert!(world.engine.state.list_runs(&Default::default()).await.unwrap().is_empty(), "no run was created");
+}
+
+#[tokio::test]
+async fn kong_timeouts_are_retried_without_double_creates() {
+    let world = world(300).await;
+    // The sim applies each request, then holds the answer past the client's 1 s timeout.
+    world.kong.set_faults(Faults { timeout_burst: 2, hang_ms: 1_300, ..Faults::default() });
+    let run = sync(&world, "t1", false).await;
+    assert_eq!(run.status, Status::Succeeded, "{:?}", run.error);
+    assert_eq!(run.counters.failed, 0);
+    let skus = world.kong.skus("t1-user");
+    assert_eq!(skus.len() as u64, run.counters.valid);
+    for id in external_ids(&skus) {
+        assert_eq!(world.kong.create_count("t1-user", &id), 1, "{id} created once");
+    }
+}
+
+#[tokio::test]
+async fn a_batch_resent_after_a_lost_checkpoint_is_replayed_not_applied_twice() {
+    let world = world(300).await;
+    let run = sync(&world, "t1", false).await;
+    assert_eq!(run.status, Status::Succeeded, "{:?}", run.error);
+    let before = world.kong.stats("t1-user");
+
+    // As if the process died after Kong answered batch 1 but before its checkpoint was written.
+    let checkpoint = format!("staged/t1/{}/load/batch-00001.json", run.run_id);
+    let checkpoints = world.engine.objects.list(&format!("staged/t1/{}/load", run.run_id)).await.unwrap();
+    assert!(checkpoints.contains(&checkpoint), "{checkpoints:?}");
+    std::fs::remove_file(world._dir.path().join("objects").join(&checkpoint)).unwrap();
+    let mut reopened = run.clone();
+    reopened.status = Status::Running;
+    world.engine.state.put_run(&reopened).await.unwrap();
+    for mut step in world.engine.state.list_steps(&run.run_id).await.unwrap() {
+        if step.name == "load" || step.name == "report" {
+            step.status = Status::Pending;
+            world.engine.state.put_step(&step).await.unwrap();
+        }
+    }
+    let resumed = runner::run_to_end(&world.engine, &run.run_id, |_| {}).await.unwrap();
+    assert_eq!(resumed.status, Status::Succeeded, "{:?}", resumed.error);
+    assert_eq!(resumed.counters.created, run.counters.created, "the replayed answer counts the same");
+    let after = world.kong.stats("t1-user");
+    assert_eq!(after.replays, before.replays + 1, "only the lost batch was sent again, and replayed");
+    assert_eq!(after.creates, before.creates, "nothing applied twice");
+    assert_eq!(after.bulk_requests, before.bulk_requests);
+}
+
+#[tokio::test]
+async fn kong_throttling_with_an_http_date_retry_after_is_honoured() {
+    let world = world(300).await;
+    world.kong.set_faults(Faults {
+        throttle_after: Some(2),
+        throttle_count: 2,
+        retry_after: lading_sim::faults::RetryAfterStyle::HttpDate(2),
+        ..Faults::default()
+    });
+    let started = std::time::Instant::now();
+    let run = sync(&world, "t1", false).await;
+    assert_eq!(run.status, Status::Succeeded, "{:?}", run.error);
+    assert_eq!(world.kong.skus("t1-user").len() as u64, run.counters.valid);
+    // An HTTP date has whole seconds: "2 s from now" is between 1 and 2 s away.
+    assert!(started.elapsed() >= std::time::Duration::from_millis(900), "the client waited for the date");
 }
