@@ -108,9 +108,13 @@ impl RawTenantConfig {
             ));
         }
         let tenant_id = TenantId::parse(&self.tenant_id).map_err(|e| problems.push(format!("tenant_id: {e}"))).ok();
-        let product_ok = |p: &str| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        let product_ok =
+            |p: &str| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
         if !product_ok(&self.product_type) {
-            problems.push(format!("product_type: {:?} must be a lowercase adapter name such as \"kong\" or \"wms\"", self.product_type));
+            problems.push(format!(
+                "product_type: {:?} must be a lowercase adapter name such as \"kong\" or \"wms\"",
+                self.product_type
+            ));
         }
         if self.mapping_key.trim().is_empty() {
             problems.push("mapping_key: must name a field-mapping file such as field-mappings-kong.json".into());
@@ -127,7 +131,8 @@ impl RawTenantConfig {
             problems.push(format!("source.page_size: {} must be between 1 and 1000", self.source.page_size));
         }
         if !(1..=100).contains(&self.batch_size) {
-            problems.push(format!("batch_size: {} must be between 1 and 100 (the targets' bulk limit)", self.batch_size));
+            problems
+                .push(format!("batch_size: {} must be between 1 and 100 (the targets' bulk limit)", self.batch_size));
         }
         if self.rate_limit_per_sec == 0 {
             problems.push("rate_limit_per_sec: must be at least 1".into());

@@ -15,9 +15,7 @@ impl TenantId {
     pub fn parse(raw: &str) -> Result<TenantId, String> {
         let ok_char = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_';
         if raw.is_empty() || raw.len() > 64 || !raw.chars().all(ok_char) {
-            return Err(format!(
-                "invalid tenant id {raw:?}: use 1 to 64 characters of a-z, 0-9, '-' or '_'"
-            ));
+            return Err(format!("invalid tenant id {raw:?}: use 1 to 64 characters of a-z, 0-9, '-' or '_'"));
         }
         Ok(TenantId(raw.to_string()))
     }

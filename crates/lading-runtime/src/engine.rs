@@ -3,9 +3,9 @@
 use crate::mappings::MappingCatalog;
 use crate::notify::{LogNotifier, Notifier};
 use lading_connect::adapters::AdapterRegistry;
+use lading_core::TenantId;
 use lading_core::config::{RawTenantConfig, TenantConfig};
 use lading_core::secret::TenantSecrets;
-use lading_core::TenantId;
 use lading_store::secrets::{SecretKey, SqliteSecrets};
 use lading_store::sqlite::SqliteState;
 use lading_store::{Objects, SecretStore, StateStore, StoreError};
@@ -54,10 +54,11 @@ impl Engine {
     /// The tenant's credentials from `siesa-integration/{tenant}/{product_type}`.
     pub async fn tenant_secrets(&self, tenant: &TenantConfig) -> Result<TenantSecrets, EngineError> {
         let name = tenant.secret_name();
-        let secret = self.secrets.get_secret(&name).await?.ok_or_else(|| EngineError::MissingSecret {
-            tenant: tenant.tenant_id.to_string(),
-            name: name.clone(),
-        })?;
+        let secret = self
+            .secrets
+            .get_secret(&name)
+            .await?
+            .ok_or_else(|| EngineError::MissingSecret { tenant: tenant.tenant_id.to_string(), name: name.clone() })?;
         serde_json::from_str(secret.expose()).map_err(|e| EngineError::BadSecret {
             tenant: tenant.tenant_id.to_string(),
             name,
@@ -80,6 +81,8 @@ pub enum EngineError {
     InvalidConfig { tenant: String, problems: Vec<String> },
     #[error("tenant {tenant}: no secret {name}; set it with `lading secrets set --tenant {tenant}`")]
     MissingSecret { tenant: String, name: String },
-    #[error("tenant {tenant}: secret {name} is {message}; it must hold {{\"siesa\": {{\"conni_key\", \"conni_token\"}}, \"target\": {{\"username\", \"password\"}}}}")]
+    #[error(
+        "tenant {tenant}: secret {name} is {message}; it must hold {{\"siesa\": {{\"conni_key\", \"conni_token\"}}, \"target\": {{\"username\", \"password\"}}}}"
+    )]
     BadSecret { tenant: String, name: String, message: String },
 }

@@ -40,9 +40,15 @@ pub struct LogNotifier;
 impl Notifier for LogNotifier {
     async fn notify(&self, alert: &Alert) -> Result<(), String> {
         match alert.severity {
-            Severity::Error => tracing::error!(tenant = %alert.tenant_id, pipeline = %alert.pipeline, run_id = ?alert.run_id, kind = %alert.kind, "{}", alert.message),
-            Severity::Warning => tracing::warn!(tenant = %alert.tenant_id, pipeline = %alert.pipeline, run_id = ?alert.run_id, kind = %alert.kind, "{}", alert.message),
-            Severity::Info => tracing::info!(tenant = %alert.tenant_id, pipeline = %alert.pipeline, run_id = ?alert.run_id, kind = %alert.kind, "{}", alert.message),
+            Severity::Error => {
+                tracing::error!(tenant = %alert.tenant_id, pipeline = %alert.pipeline, run_id = ?alert.run_id, kind = %alert.kind, "{}", alert.message)
+            }
+            Severity::Warning => {
+                tracing::warn!(tenant = %alert.tenant_id, pipeline = %alert.pipeline, run_id = ?alert.run_id, kind = %alert.kind, "{}", alert.message)
+            }
+            Severity::Info => {
+                tracing::info!(tenant = %alert.tenant_id, pipeline = %alert.pipeline, run_id = ?alert.run_id, kind = %alert.kind, "{}", alert.message)
+            }
         }
         Ok(())
     }
@@ -94,7 +100,8 @@ pub struct WebhookNotifier {
 impl Notifier for WebhookNotifier {
     async fn notify(&self, alert: &Alert) -> Result<(), String> {
         let tenant = lading_core::TenantId::parse(&alert.tenant_id)?;
-        let client = lading_connect::HttpClient::new(&tenant, "webhook", self.settings.clone()).map_err(|e| e.to_string())?;
+        let client =
+            lading_connect::HttpClient::new(&tenant, "webhook", self.settings.clone()).map_err(|e| e.to_string())?;
         let icon = match alert.severity {
             Severity::Error => ":red_circle:",
             Severity::Warning => ":warning:",

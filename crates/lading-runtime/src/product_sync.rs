@@ -14,8 +14,8 @@
 use crate::engine::Engine;
 use crate::report::{self, Verification};
 use futures::{StreamExt, TryStreamExt};
-use lading_connect::adapters::{AdapterContext, ItemResult, ProductAdapter};
 use lading_connect::ErrorKind;
+use lading_connect::adapters::{AdapterContext, ItemResult, ProductAdapter};
 use lading_connect::http::{ClientSettings, HttpClient};
 use lading_connect::sources::siesa::{SiesaEndpoint, SiesaSource};
 use lading_core::config::TenantConfig;
@@ -72,7 +72,11 @@ fn staged(ctx: &StepContext<'_>, name: &str) -> String {
 }
 
 /// The product adapter of a tenant, from the registry.
-pub fn adapter_for(engine: &Engine, tenant: &TenantConfig, secrets: &TenantSecrets) -> Result<Box<dyn ProductAdapter>, StepFailure> {
+pub fn adapter_for(
+    engine: &Engine,
+    tenant: &TenantConfig,
+    secrets: &TenantSecrets,
+) -> Result<Box<dyn ProductAdapter>, StepFailure> {
     let context = AdapterContext {
         tenant: tenant.tenant_id.clone(),
         base_url: tenant.raw.target.base_url.clone(),
@@ -82,7 +86,11 @@ pub fn adapter_for(engine: &Engine, tenant: &TenantConfig, secrets: &TenantSecre
     Ok(engine.adapters.build(&tenant.raw.product_type, context)?)
 }
 
-pub async fn execute(ctx: &StepContext<'_>, step: &str, previous: &HashMap<String, String>) -> Result<StepOutput, StepFailure> {
+pub async fn execute(
+    ctx: &StepContext<'_>,
+    step: &str,
+    previous: &HashMap<String, String>,
+) -> Result<StepOutput, StepFailure> {
     match step {
         "extract" => extract(ctx).await,
         "transform" => transform(ctx, input(previous, "extract")?).await,
@@ -93,10 +101,9 @@ pub async fn execute(ctx: &StepContext<'_>, step: &str, previous: &HashMap<Strin
 }
 
 fn input<'a>(previous: &'a HashMap<String, String>, step: &str) -> Result<&'a str, StepFailure> {
-    previous
-        .get(step)
-        .map(String::as_str)
-        .ok_or_else(|| StepFailure::permanent(format!("step {step} left no output; the run's state is incomplete, start a new run")))
+    previous.get(step).map(String::as_str).ok_or_else(|| {
+        StepFailure::permanent(format!("step {step} left no output; the run's state is incomplete, start a new run"))
+    })
 }
 
 async fn extract(ctx: &StepContext<'_>) -> Result<StepOutput, StepFailure> {
@@ -124,7 +131,10 @@ async fn extract(ctx: &StepContext<'_>) -> Result<StepOutput, StepFailure> {
     let key = staged(ctx, "extracted.jsonl");
     ctx.engine.objects.put(&key, bytes::Bytes::from(lines)).await?;
     tracing::info!(tenant = %tenant.tenant_id, run_id = %ctx.run.run_id, records = extracted.records.len(), pages = extracted.raw_pages.len(), "extracted");
-    Ok(StepOutput { output_ref: key, counters: Counters { extracted: extracted.records.len() as u64, ..Counters::default() } })
+    Ok(StepOutput {
+        output_ref: key,
+        counters: Counters { extracted: extracted.records.len() as u64, ..Counters::default() },
+    })
 }
 
 /// One record on its way to the target, with the hash that is stored once it is confirmed.
@@ -147,7 +157,12 @@ pub struct TransformManifest {
 
 async fn transform(ctx: &StepContext<'_>, extracted_key: &str) -> Result<StepOutput, StepFailure> {
     let tenant = ctx.tenant;
-    let mapping = ctx.engine.mappings.get(&tenant.raw.mapping_key).await.map_err(|e| StepFailure::permanent(format!("tenant {}: {e}", tenant.tenant_id)))?;
+    let mapping = ctx
+        .engine
+        .mappings
+        .get(&tenant.raw.mapping_key)
+        .await
+        .map_err(|e| StepFailure::permanent(format!("tenant {}: {e}", tenant.tenant_id)))?;
     if mapping.product_type() != tenant.raw.product_type {
         return Err(StepFailure::permanent(format!(
             "tenant {}: mapping {} is for product type {:?} but the tenant's product_type is {:?}; set mapping_key to a {} mapping",
@@ -159,7 +174,8 @@ async fn transform(ctx: &StepContext<'_>, extracted_key: &str) -> Result<StepOut
         )));
     }
     let body = ctx.engine.objects.get(extracted_key).await?;
-    let previous_hashes = if ctx.run.full { HashMap::new() } else { ctx.engine.state.get_hashes(&tenant.tenant_id, PIPELINE).await? };
+    let previous_hashes =
+        if ctx.run.full { HashMap::new() } else { ctx.engine.state.get_hashes(&tenant.tenant_id, PIPELINE).await? };
 
     let mut manifest = TransformManifest::default();
     let mut quarantined = Vec::new();
@@ -169,8 +185,9 @@ async fn transform(ctx: &StepContext<'_>, extracted_key: &str) -> Result<StepOut
         if line.is_empty() {
             continue;
         }
-        let source: SourceRecord = serde_json::from_slice(line)
-            .map_err(|e| StepFailure::permanent(format!("{extracted_key} line {}: {e}; re-run the extract", line_number + 1)))?;
+        let source: SourceRecord = serde_json::from_slice(line).map_err(|e| {
+            StepFailure::permanent(format!("{extracted_key} line {}: {e}; re-run the extract", line_number + 1))
+        })?;
         manifest.extracted += 1;
         match mapping.apply(&source) {
             Ok(record) => {
@@ -225,7 +242,12 @@ async fn transform(ctx: &StepContext<'_>, extracted_key: &str) -> Result<StepOut
     tracing::info!(tenant = %tenant.tenant_id, run_id = %ctx.run.run_id, valid = manifest.valid, quarantined = manifest.quarantined, unchanged = manifest.unchanged, batches = manifest.batches.len(), "transformed");
     Ok(StepOutput {
         output_ref: key,
-        counters: Counters { extracted: manifest.extracted, valid: manifest.valid, quarantined: manifest.quarantined, ..Counters::default() },
+        counters: Counters {
+            extracted: manifest.extracted,
+            valid: manifest.valid,
+            quarantined: manifest.quarantined,
+            ..Counters::default()
+        },
     })
 }
 
@@ -280,7 +302,12 @@ async fn load(ctx: &StepContext<'_>, manifest_key: &str) -> Result<StepOutput, S
 /// Loads one batch unless its checkpoint exists. The idempotency key is fixed per (run,
 /// batch), so a batch re-sent after a crash between the target's answer and the checkpoint is
 /// replayed by the target rather than applied twice.
-async fn load_batch(ctx: &StepContext<'_>, adapter: &dyn ProductAdapter, n: usize, batch_key: &str) -> Result<BatchCheckpoint, StepFailure> {
+async fn load_batch(
+    ctx: &StepContext<'_>,
+    adapter: &dyn ProductAdapter,
+    n: usize,
+    batch_key: &str,
+) -> Result<BatchCheckpoint, StepFailure> {
     let checkpoint_key = checkpoint_key(batch_key);
     if ctx.engine.objects.exists(&checkpoint_key).await? {
         return Ok(ctx.engine.objects.get_json(&checkpoint_key).await?);
@@ -353,7 +380,11 @@ async fn report_step(ctx: &StepContext<'_>, manifest_key: &str) -> Result<StepOu
     let quarantine = ctx.engine.state.list_quarantine(Some(&ctx.tenant.tenant_id), Some(&ctx.run.run_id), 0).await?;
     let key = report::write(ctx.engine, ctx.tenant, ctx.run, &outcomes, &quarantine, &verification).await?;
     if !verification.ok() {
-        return Err(StepFailure::permanent(format!("tenant {}: target check failed: {}", ctx.tenant.tenant_id, verification.describe())));
+        return Err(StepFailure::permanent(format!(
+            "tenant {}: target check failed: {}",
+            ctx.tenant.tenant_id,
+            verification.describe()
+        )));
     }
     Ok(StepOutput { output_ref: key, counters: Counters::default() })
 }

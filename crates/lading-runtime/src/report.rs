@@ -47,10 +47,18 @@ impl Verification {
     pub fn describe(&self) -> String {
         let mut parts = Vec::new();
         if self.missing_count > 0 {
-            parts.push(format!("{} confirmed records missing from the target (e.g. {})", self.missing_count, self.missing.join(", ")));
+            parts.push(format!(
+                "{} confirmed records missing from the target (e.g. {})",
+                self.missing_count,
+                self.missing.join(", ")
+            ));
         }
         if !self.duplicates.is_empty() {
-            parts.push(format!("{} external ids held twice by the target (e.g. {})", self.duplicates.len(), self.duplicates.join(", ")));
+            parts.push(format!(
+                "{} external ids held twice by the target (e.g. {})",
+                self.duplicates.len(),
+                self.duplicates.join(", ")
+            ));
         }
         if parts.is_empty() { "source and target agree".into() } else { parts.join("; ") }
     }
@@ -96,7 +104,11 @@ pub async fn write(
     csv_writer.write_record(["external_id", "status", "error"]).map_err(csv_error)?;
     for outcome in outcomes {
         csv_writer
-            .write_record([outcome.external_id.as_str(), outcome.status.as_str(), outcome.error.as_deref().unwrap_or("")])
+            .write_record([
+                outcome.external_id.as_str(),
+                outcome.status.as_str(),
+                outcome.error.as_deref().unwrap_or(""),
+            ])
             .map_err(csv_error)?;
     }
     let csv_bytes = csv_writer.into_inner().map_err(|e| StepFailure { message: e.to_string(), retryable: false })?;
@@ -129,7 +141,8 @@ mod tests {
 
     #[test]
     fn verification_finds_missing_and_duplicate_records() {
-        let confirmed: HashMap<String, String> = ["1", "2", "3"].iter().map(|k| (k.to_string(), "h".to_string())).collect();
+        let confirmed: HashMap<String, String> =
+            ["1", "2", "3"].iter().map(|k| (k.to_string(), "h".to_string())).collect();
         let target: Vec<String> = ["1", "2", "2", "9"].iter().map(|s| s.to_string()).collect();
         let check = Verification::check(&confirmed, &target);
         assert_eq!(check.missing, vec!["3"]);

@@ -5,9 +5,9 @@
 
 use crate::engine::{Engine, EngineError};
 use crate::notify::{Alert, Severity};
-use crate::product_sync::{self, StepContext, StepFailure, PIPELINE, STEPS};
-use lading_core::retry::RetryPolicy;
+use crate::product_sync::{self, PIPELINE, STEPS, StepContext, StepFailure};
 use lading_core::TenantId;
+use lading_core::retry::RetryPolicy;
 use lading_store::{Counters, RunRecord, Status, StepRecord, StoreError};
 use std::collections::HashMap;
 use std::time::Instant;
@@ -49,7 +49,11 @@ pub async fn start_run(engine: &Engine, tenant_id: &TenantId, options: &RunOptio
         return Err(RunError::Disabled(tenant_id.to_string()));
     }
     engine.tenant_secrets(&tenant).await?;
-    engine.mappings.get(&tenant.raw.mapping_key).await.map_err(|message| RunError::Mapping { tenant: tenant_id.to_string(), message })?;
+    engine
+        .mappings
+        .get(&tenant.raw.mapping_key)
+        .await
+        .map_err(|message| RunError::Mapping { tenant: tenant_id.to_string(), message })?;
 
     let run = RunRecord {
         run_id: uuid::Uuid::now_v7().to_string(),
@@ -220,7 +224,12 @@ async fn notify_failure(engine: &Engine, run: &RunRecord) {
         run_id: Some(run.run_id.clone()),
         severity: Severity::Error,
         kind: "run_failed".into(),
-        message: format!("tenant {}: run {} failed: {}", run.tenant_id, run.run_id, run.error.as_deref().unwrap_or("unknown reason")),
+        message: format!(
+            "tenant {}: run {} failed: {}",
+            run.tenant_id,
+            run.run_id,
+            run.error.as_deref().unwrap_or("unknown reason")
+        ),
     };
     if let Err(e) = engine.notifier.notify(&alert).await {
         tracing::warn!(tenant = %run.tenant_id, "alert not delivered: {e}");
@@ -228,7 +237,11 @@ async fn notify_failure(engine: &Engine, run: &RunRecord) {
 }
 
 /// Executes steps until the run finishes; `on_step` sees each finished step.
-pub async fn run_to_end(engine: &Engine, run_id: &str, mut on_step: impl FnMut(&StepRecord)) -> Result<RunRecord, RunError> {
+pub async fn run_to_end(
+    engine: &Engine,
+    run_id: &str,
+    mut on_step: impl FnMut(&StepRecord),
+) -> Result<RunRecord, RunError> {
     loop {
         match step_run(engine, run_id).await? {
             Progress::Continue(_, step) => on_step(&step),

@@ -4,9 +4,9 @@
 use lading_core::config::RawTenantConfig;
 use lading_core::secret::{SiesaCredentials, TargetCredentials, TenantSecrets};
 use lading_core::{Secret, TenantId};
+use lading_runtime::Engine;
 use lading_runtime::notify::MemoryNotifier;
 use lading_runtime::runner::{self, RunOptions};
-use lading_runtime::Engine;
 use lading_sim::faults::Faults;
 use lading_sim::siesa::Defect;
 use lading_store::{RunRecord, Status};
@@ -29,8 +29,14 @@ const TENANTS: [(&str, &str, &str); 3] = [("t1", "1", "kong"), ("t2", "2", "kong
 
 fn secrets(tenant: &str) -> TenantSecrets {
     TenantSecrets {
-        siesa: SiesaCredentials { conni_key: Secret::new(format!("{tenant}-key")), conni_token: Secret::new(format!("{tenant}-token")) },
-        target: TargetCredentials { username: format!("{tenant}-user"), password: Secret::new(format!("{tenant}-pass")) },
+        siesa: SiesaCredentials {
+            conni_key: Secret::new(format!("{tenant}-key")),
+            conni_token: Secret::new(format!("{tenant}-token")),
+        },
+        target: TargetCredentials {
+            username: format!("{tenant}-user"),
+            password: Secret::new(format!("{tenant}-pass")),
+        },
     }
 }
 
@@ -45,7 +51,12 @@ async fn world(items: usize) -> World {
             items,
         })
         .collect();
-    let siesa = lading_sim::siesa::start(lading_sim::siesa::SiesaConfig { seed: SEED, companies, faults: Faults::default() }, local).await.unwrap();
+    let siesa = lading_sim::siesa::start(
+        lading_sim::siesa::SiesaConfig { seed: SEED, companies, faults: Faults::default() },
+        local,
+    )
+    .await
+    .unwrap();
     let accounts = TENANTS
         .iter()
         .filter(|t| t.2 == "kong")
@@ -55,11 +66,19 @@ async fn world(items: usize) -> World {
             customer_id: tenant.to_string(),
         })
         .collect();
-    let kong = lading_sim::kong::start(lading_sim::kong::KongConfig { seed: SEED, accounts, faults: Faults::default() }, local).await.unwrap();
+    let kong = lading_sim::kong::start(
+        lading_sim::kong::KongConfig { seed: SEED, accounts, faults: Faults::default() },
+        local,
+    )
+    .await
+    .unwrap();
     let users = TENANTS
         .iter()
         .filter(|t| t.2 == "wms")
-        .map(|(tenant, _, _)| lading_sim::wms::WmsUser { username: format!("{tenant}-user"), password: format!("{tenant}-pass") })
+        .map(|(tenant, _, _)| lading_sim::wms::WmsUser {
+            username: format!("{tenant}-user"),
+            password: format!("{tenant}-pass"),
+        })
         .collect();
     let wms = lading_sim::wms::start(
         lading_sim::wms::WmsConfig { seed: SEED, users, faults: Faults::default(), jwt_secret: "test-secret".into() },
@@ -232,7 +251,12 @@ async fn two_tenants_sync_concurrently_without_sharing_anything() {
     assert!(seen.contains(&"t1-user".to_string()) && seen.contains(&"t2-user".to_string()));
     // Each tenant's objects stay under its own prefix.
     assert!(world.engine.objects.list("staged/t1").await.unwrap().iter().all(|k| k.starts_with("staged/t1/")));
-    let runs_t1 = world.engine.state.list_runs(&lading_store::RunFilter { tenant_id: Some("t1".into()), ..Default::default() }).await.unwrap();
+    let runs_t1 = world
+        .engine
+        .state
+        .list_runs(&lading_store::RunFilter { tenant_id: Some("t1".into()), ..Default::default() })
+        .await
+        .unwrap();
     assert_eq!(runs_t1.len(), 1);
 }
 
@@ -302,8 +326,16 @@ async fn a_rejected_query_fails_the_run_with_a_clear_reason_and_an_alert() {
 #[tokio::test]
 async fn wrong_credentials_and_unreachable_hosts_fail_with_the_tenant_and_the_fix() {
     let world = world(50).await;
-    let wrong = TenantSecrets { target: TargetCredentials { username: "t1-user".into(), password: Secret::new("nope") }, ..secrets("t1") };
-    world.engine.secrets.put_secret("siesa-integration/t1/kong", &Secret::new(serde_json::to_string(&wrong).unwrap())).await.unwrap();
+    let wrong = TenantSecrets {
+        target: TargetCredentials { username: "t1-user".into(), password: Secret::new("nope") },
+        ..secrets("t1")
+    };
+    world
+        .engine
+        .secrets
+        .put_secret("siesa-integration/t1/kong", &Secret::new(serde_json::to_string(&wrong).unwrap()))
+        .await
+        .unwrap();
     let run = sync(&world, "t1", false).await;
     assert_eq!(run.status, Status::Failed);
     let error = run.error.unwrap();
@@ -337,7 +369,10 @@ async fn bad_setup_is_refused_before_a_run_starts() {
     world
         .engine
         .objects
-        .put("config/custom-kong.json", bytes::Bytes::from_static(br#"{"version": 1, "product_type": "kong", "colour": 1}"#))
+        .put(
+            "config/custom-kong.json",
+            bytes::Bytes::from_static(br#"{"version": 1, "product_type": "kong", "colour": 1}"#),
+        )
         .await
         .unwrap();
     let mapping = runner::start_run(&world.engine, &id("t1"), &options).await.unwrap_err().to_string();

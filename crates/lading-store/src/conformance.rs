@@ -65,11 +65,16 @@ pub async fn state_store_suite(store: &dyn StateStore) {
     store.put_run(&finished).await.unwrap();
     assert_eq!(store.get_run("r1").await.unwrap().unwrap(), finished);
     assert!(store.get_run("missing").await.unwrap().is_none());
-    let all: Vec<String> = store.list_runs(&RunFilter::default()).await.unwrap().into_iter().map(|r| r.run_id).collect();
+    let all: Vec<String> =
+        store.list_runs(&RunFilter::default()).await.unwrap().into_iter().map(|r| r.run_id).collect();
     assert_eq!(all, vec!["r3", "r2", "r1"]);
-    let acme_runs = store.list_runs(&RunFilter { tenant_id: Some("acme".into()), ..RunFilter::default() }).await.unwrap();
+    let acme_runs =
+        store.list_runs(&RunFilter { tenant_id: Some("acme".into()), ..RunFilter::default() }).await.unwrap();
     assert_eq!(acme_runs.iter().map(|r| r.run_id.as_str()).collect::<Vec<_>>(), vec!["r3", "r1"]);
-    let succeeded = store.list_runs(&RunFilter { status: Some(Status::Succeeded), limit: 1, ..RunFilter::default() }).await.unwrap();
+    let succeeded = store
+        .list_runs(&RunFilter { status: Some(Status::Succeeded), limit: 1, ..RunFilter::default() })
+        .await
+        .unwrap();
     assert_eq!(succeeded.len(), 1);
     assert_eq!(succeeded[0].run_id, "r2");
 

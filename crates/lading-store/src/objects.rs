@@ -26,7 +26,8 @@ impl Objects {
     /// A store rooted at a local directory, created if needed.
     pub fn local(dir: &std::path::Path) -> Result<Objects> {
         std::fs::create_dir_all(dir).map_err(|e| StoreError::object(&dir.display().to_string(), e))?;
-        let fs = LocalFileSystem::new_with_prefix(dir).map_err(|e| StoreError::object(&dir.display().to_string(), e))?;
+        let fs =
+            LocalFileSystem::new_with_prefix(dir).map_err(|e| StoreError::object(&dir.display().to_string(), e))?;
         Ok(Objects::new(Arc::new(fs)))
     }
 
@@ -62,13 +63,15 @@ impl Objects {
 
     pub async fn get_json<T: serde::de::DeserializeOwned>(&self, key: &str) -> Result<T> {
         let body = self.get(key).await?;
-        serde_json::from_slice(&body).map_err(|e| StoreError::Corrupt(format!("object {key} is not the expected JSON: {e}")))
+        serde_json::from_slice(&body)
+            .map_err(|e| StoreError::Corrupt(format!("object {key} is not the expected JSON: {e}")))
     }
 
     /// Keys under a prefix, sorted.
     pub async fn list(&self, prefix: &str) -> Result<Vec<String>> {
         let prefix_path = ObjectPath::from(prefix);
-        let metas: Vec<_> = self.inner.list(Some(&prefix_path)).try_collect().await.map_err(|e| StoreError::object(prefix, e))?;
+        let metas: Vec<_> =
+            self.inner.list(Some(&prefix_path)).try_collect().await.map_err(|e| StoreError::object(prefix, e))?;
         let mut keys: Vec<String> = metas.into_iter().map(|m| m.location.to_string()).collect();
         keys.sort();
         Ok(keys)

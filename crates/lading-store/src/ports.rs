@@ -32,7 +32,12 @@ pub trait StateStore: Send + Sync {
     /// Quarantines records; entries for the same (run, record key) replace each other, so a
     /// retried step does not quarantine a record twice.
     async fn quarantine(&self, entries: &[QuarantineEntry]) -> Result<()>;
-    async fn list_quarantine(&self, tenant: Option<&TenantId>, run_id: Option<&str>, limit: usize) -> Result<Vec<QuarantineEntry>>;
+    async fn list_quarantine(
+        &self,
+        tenant: Option<&TenantId>,
+        run_id: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<QuarantineEntry>>;
 
     /// Adds dead letters; the `id` of the entries is assigned by the store.
     async fn put_dead_letters(&self, letters: &[DeadLetter]) -> Result<()>;

@@ -12,7 +12,7 @@ use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
 use lading_core::Secret;
 use rand::RngCore;
-use rusqlite::{params, OptionalExtension};
+use rusqlite::{OptionalExtension, params};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -31,7 +31,8 @@ impl std::fmt::Debug for SecretKey {
 impl SecretKey {
     pub fn from_hex(text: &str) -> std::result::Result<SecretKey, String> {
         let bytes = hex::decode(text.trim()).map_err(|_| "the secret key must be 64 hex characters".to_string())?;
-        let array: [u8; 32] = bytes.try_into().map_err(|_| "the secret key must be 64 hex characters (32 bytes)".to_string())?;
+        let array: [u8; 32] =
+            bytes.try_into().map_err(|_| "the secret key must be 64 hex characters (32 bytes)".to_string())?;
         Ok(SecretKey(array))
     }
 
@@ -47,7 +48,8 @@ impl SecretKey {
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
                 let mut key = [0u8; 32];
                 rand::rng().fill_bytes(&mut key);
-                write_private(key_file, &hex::encode(key)).map_err(|e| key_error(format!("cannot create {}: {e}", key_file.display())))?;
+                write_private(key_file, &hex::encode(key))
+                    .map_err(|e| key_error(format!("cannot create {}: {e}", key_file.display())))?;
                 Ok(SecretKey(key))
             }
             Err(err) => Err(key_error(format!("cannot read {}: {err}", key_file.display()))),
@@ -103,12 +105,17 @@ impl SecretStore for SqliteSecrets {
         let row: Option<(Vec<u8>, Vec<u8>)> = self
             .state
             .lock()
-            .query_row("SELECT nonce, ciphertext FROM secrets WHERE name = ?1", [name], |row| Ok((row.get(0)?, row.get(1)?)))
+            .query_row("SELECT nonce, ciphertext FROM secrets WHERE name = ?1", [name], |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })
             .optional()
             .map_err(|e| self.state.error(e))?;
         let Some((nonce, ciphertext)) = row else { return Ok(None) };
         if nonce.len() != 12 {
-            return Err(StoreError::Secret { name: name.into(), message: "stored nonce is damaged; set the secret again".into() });
+            return Err(StoreError::Secret {
+                name: name.into(),
+                message: "stored nonce is damaged; set the secret again".into(),
+            });
         }
         let plain = self
             .cipher
@@ -117,13 +124,15 @@ impl SecretStore for SqliteSecrets {
                 name: name.into(),
                 message: format!("cannot decrypt: the key differs from the one it was stored with ({SECRET_KEY_ENV} or the key file), or the entry was tampered with"),
             })?;
-        let text = String::from_utf8(plain).map_err(|_| StoreError::Secret { name: name.into(), message: "decrypted value is not UTF-8".into() })?;
+        let text = String::from_utf8(plain)
+            .map_err(|_| StoreError::Secret { name: name.into(), message: "decrypted value is not UTF-8".into() })?;
         Ok(Some(Secret::new(text)))
     }
 
     async fn list_secret_names(&self) -> Result<Vec<String>> {
         let connection = self.state.lock();
-        let mut statement = connection.prepare("SELECT name FROM secrets ORDER BY name").map_err(|e| self.state.error(e))?;
+        let mut statement =
+            connection.prepare("SELECT name FROM secrets ORDER BY name").map_err(|e| self.state.error(e))?;
         let rows = statement.query_map([], |row| row.get(0)).map_err(|e| self.state.error(e))?;
         rows.collect::<std::result::Result<_, _>>().map_err(|e| self.state.error(e))
     }

@@ -7,9 +7,9 @@ use crate::error::StoreError;
 use crate::model::*;
 use crate::ports::{Result, StateStore};
 use async_trait::async_trait;
-use lading_core::config::RawTenantConfig;
 use lading_core::TenantId;
-use rusqlite::{params, Connection, OptionalExtension};
+use lading_core::config::RawTenantConfig;
+use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
@@ -96,8 +96,11 @@ impl SqliteState {
 
     /// An in-memory database, for tests.
     pub fn in_memory() -> Result<SqliteState> {
-        let connection = Connection::open_in_memory().map_err(|e| StoreError::Database { path: ":memory:".into(), message: e.to_string() })?;
-        connection.execute_batch(SCHEMA).map_err(|e| StoreError::Database { path: ":memory:".into(), message: e.to_string() })?;
+        let connection = Connection::open_in_memory()
+            .map_err(|e| StoreError::Database { path: ":memory:".into(), message: e.to_string() })?;
+        connection
+            .execute_batch(SCHEMA)
+            .map_err(|e| StoreError::Database { path: ":memory:".into(), message: e.to_string() })?;
         Ok(SqliteState { path: PathBuf::from(":memory:"), connection: Mutex::new(connection) })
     }
 
@@ -146,7 +149,8 @@ impl StateStore for SqliteState {
     async fn list_tenants(&self) -> Result<Vec<RawTenantConfig>> {
         let bodies: Vec<String> = {
             let connection = self.lock();
-            let mut statement = connection.prepare("SELECT config FROM tenants ORDER BY tenant_id").map_err(|e| self.error(e))?;
+            let mut statement =
+                connection.prepare("SELECT config FROM tenants ORDER BY tenant_id").map_err(|e| self.error(e))?;
             let rows = statement.query_map([], |row| row.get(0)).map_err(|e| self.error(e))?;
             rows.collect::<std::result::Result<_, _>>().map_err(|e| self.error(e))?
         };
@@ -191,7 +195,9 @@ impl StateStore for SqliteState {
                 )
                 .map_err(|e| self.error(e))?;
             let status = filter.status.map(Status::as_str);
-            let rows = statement.query_map(params![filter.tenant_id, status, limit], |row| row.get(0)).map_err(|e| self.error(e))?;
+            let rows = statement
+                .query_map(params![filter.tenant_id, status, limit], |row| row.get(0))
+                .map_err(|e| self.error(e))?;
             rows.collect::<std::result::Result<_, _>>().map_err(|e| self.error(e))?
         };
         bodies.iter().map(|b| self.decode("run", b)).collect()
@@ -213,7 +219,9 @@ impl StateStore for SqliteState {
     async fn list_steps(&self, run_id: &str) -> Result<Vec<StepRecord>> {
         let bodies: Vec<String> = {
             let connection = self.lock();
-            let mut statement = connection.prepare("SELECT body FROM steps WHERE run_id = ?1 ORDER BY seq").map_err(|e| self.error(e))?;
+            let mut statement = connection
+                .prepare("SELECT body FROM steps WHERE run_id = ?1 ORDER BY seq")
+                .map_err(|e| self.error(e))?;
             let rows = statement.query_map([run_id], |row| row.get(0)).map_err(|e| self.error(e))?;
             rows.collect::<std::result::Result<_, _>>().map_err(|e| self.error(e))?
         };
@@ -232,13 +240,20 @@ impl StateStore for SqliteState {
                 .map_err(|e| self.error(e))?;
             for entry in entries {
                 let body = self.encode(entry)?;
-                statement.execute(params![entry.run_id, entry.record_key, entry.tenant_id, body]).map_err(|e| self.error(e))?;
+                statement
+                    .execute(params![entry.run_id, entry.record_key, entry.tenant_id, body])
+                    .map_err(|e| self.error(e))?;
             }
         }
         transaction.commit().map_err(|e| self.error(e))
     }
 
-    async fn list_quarantine(&self, tenant: Option<&TenantId>, run_id: Option<&str>, limit: usize) -> Result<Vec<QuarantineEntry>> {
+    async fn list_quarantine(
+        &self,
+        tenant: Option<&TenantId>,
+        run_id: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<QuarantineEntry>> {
         let limit = if limit == 0 { i64::MAX } else { limit as i64 };
         let bodies: Vec<String> = {
             let connection = self.lock();
@@ -265,7 +280,9 @@ impl StateStore for SqliteState {
                 .map_err(|e| self.error(e))?;
             let id = transaction.last_insert_rowid();
             let body = self.encode(&DeadLetter { id, ..letter.clone() })?;
-            transaction.execute("UPDATE dead_letters SET body = ?1 WHERE id = ?2", params![body, id]).map_err(|e| self.error(e))?;
+            transaction
+                .execute("UPDATE dead_letters SET body = ?1 WHERE id = ?2", params![body, id])
+                .map_err(|e| self.error(e))?;
         }
         transaction.commit().map_err(|e| self.error(e))
     }
@@ -277,7 +294,9 @@ impl StateStore for SqliteState {
             let mut statement = connection
                 .prepare("SELECT body FROM dead_letters WHERE (?1 IS NULL OR tenant_id = ?1) ORDER BY id LIMIT ?2")
                 .map_err(|e| self.error(e))?;
-            let rows = statement.query_map(params![tenant.map(TenantId::as_str), limit], |row| row.get(0)).map_err(|e| self.error(e))?;
+            let rows = statement
+                .query_map(params![tenant.map(TenantId::as_str), limit], |row| row.get(0))
+                .map_err(|e| self.error(e))?;
             rows.collect::<std::result::Result<_, _>>().map_err(|e| self.error(e))?
         };
         bodies.iter().map(|b| self.decode("dead letter", b)).collect()

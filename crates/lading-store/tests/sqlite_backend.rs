@@ -1,10 +1,10 @@
 //! The embedded backends against the conformance suite, plus what only they can get wrong.
 
+use lading_core::Secret;
 use lading_store::conformance;
 use lading_store::secrets::{SecretKey, SqliteSecrets};
 use lading_store::sqlite::SqliteState;
 use lading_store::{Objects, SecretStore};
-use lading_core::Secret;
 use std::sync::Arc;
 
 const KEY_A: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
@@ -55,7 +55,10 @@ async fn secrets_are_encrypted_at_rest_and_bound_to_the_key_and_name() {
             .unwrap();
     }
     let right_key = SqliteSecrets::new(state, &SecretKey::from_hex(KEY_A).unwrap());
-    assert_eq!(right_key.get_secret("siesa-integration/acme/kong").await.unwrap().unwrap().expose(), "plain-text-password");
+    assert_eq!(
+        right_key.get_secret("siesa-integration/acme/kong").await.unwrap().unwrap().expose(),
+        "plain-text-password"
+    );
     assert!(right_key.get_secret("siesa-integration/globex/kong").await.is_err());
 }
 

@@ -73,8 +73,12 @@ pub enum TenantsCommand {
         file: PathBuf,
     },
     List,
-    Enable { tenant: String },
-    Disable { tenant: String },
+    Enable {
+        tenant: String,
+    },
+    Disable {
+        tenant: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -103,7 +107,9 @@ pub enum RunsCommand {
         #[arg(long, default_value_t = 20)]
         limit: usize,
     },
-    Show { run_id: String },
+    Show {
+        run_id: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

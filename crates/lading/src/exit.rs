@@ -9,8 +9,8 @@
 //! | 4 | an external system failed: unreachable, refused credentials |
 //! | 5 | internal: state, object store, IO |
 
-use lading_runtime::engine::EngineError;
 use lading_runtime::RunError;
+use lading_runtime::engine::EngineError;
 use lading_store::StoreError;
 use std::process::ExitCode;
 

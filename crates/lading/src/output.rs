@@ -71,7 +71,8 @@ pub fn print_run_detail(run: &RunRecord, steps: &[StepRecord]) {
 
 pub fn print_quarantine(entries: &[QuarantineEntry]) {
     for entry in entries {
-        let reasons: Vec<String> = entry.reasons.iter().map(|i| format!("{} ({}): {}", i.field, i.code, i.message)).collect();
+        let reasons: Vec<String> =
+            entry.reasons.iter().map(|i| format!("{} ({}): {}", i.field, i.code, i.message)).collect();
         println!("{}  {}  {}  {}", entry.tenant_id, entry.run_id, entry.record_key, reasons.join("; "));
     }
     if entries.is_empty() {

@@ -121,7 +121,8 @@ fn bad_input_gets_one_clear_line_and_a_distinct_exit_code() {
     check(&["sync", "--tenant", "nobody"], "", 3, &["unknown tenant", "nobody"]);
     check(&["runs", "show", "no-such-run"], "", 3, &["unknown run"]);
     // A secret of the wrong shape: named, not echoed.
-    let added = lading_with_stdin(dir.path(), &["tenants", "add", "--file", "-"], &tenant_json("acme", "http://127.0.0.1:9"));
+    let added =
+        lading_with_stdin(dir.path(), &["tenants", "add", "--file", "-"], &tenant_json("acme", "http://127.0.0.1:9"));
     assert!(added.status.success(), "{}", stderr(&added));
     check(
         &["secrets", "set", "--tenant", "acme"],

@@ -9,8 +9,8 @@ use crate::cli::{BenchArgs, BenchTarget};
 use crate::exit::{Failure, RUN_FAILED};
 use crate::output;
 use lading_connect::{ApiRequest, ClientSettings, HttpClient};
-use lading_core::mapping::bench_support::siesa_item_rows;
 use lading_core::mapping::Mapping;
+use lading_core::mapping::bench_support::siesa_item_rows;
 use lading_core::secret::{SiesaCredentials, TargetCredentials, TenantSecrets};
 use lading_core::{Secret, TenantId};
 use lading_runtime::runner;
@@ -58,9 +58,14 @@ fn mapping(records: usize, json: bool) -> Result<ExitCode, Failure> {
     }
     let per_sec = records as f64 / best;
     if json {
-        output::json(&serde_json::json!({"records": records, "mapped": mapped, "rejected": rejected, "best_secs": best, "records_per_sec": per_sec}));
+        output::json(
+            &serde_json::json!({"records": records, "mapped": mapped, "rejected": rejected, "best_secs": best, "records_per_sec": per_sec}),
+        );
     } else {
-        println!("kong mapping, one thread: {records} records ({mapped} mapped, {rejected} with issues), best of 5: {:.3} s = {:.0} records/s", best, per_sec);
+        println!(
+            "kong mapping, one thread: {records} records ({mapped} mapped, {rejected} with issues), best of 5: {:.3} s = {:.0} records/s",
+            best, per_sec
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -110,14 +115,21 @@ fn peak_memory_mib() -> Option<f64> {
 }
 
 async fn kong_bulk_requests(kong_url: &str, tenant: &TenantId, user: &str) -> Result<u64, Failure> {
-    let client = HttpClient::new(tenant, "kong-sim", ClientSettings::default()).map_err(|e| Failure::internal(e.to_string()))?;
-    let response = client.send(ApiRequest::get(format!("{kong_url}/_sim/state"))).await.map_err(|e| Failure::internal(e.to_string()))?;
+    let client =
+        HttpClient::new(tenant, "kong-sim", ClientSettings::default()).map_err(|e| Failure::internal(e.to_string()))?;
+    let response = client
+        .send(ApiRequest::get(format!("{kong_url}/_sim/state")))
+        .await
+        .map_err(|e| Failure::internal(e.to_string()))?;
     Ok(response.json[user]["stats"]["bulk_requests"].as_u64().unwrap_or(0))
 }
 
 async fn sync(items: usize, json: bool) -> Result<ExitCode, Failure> {
     let items_arg = items.to_string();
-    let siesa = spawn_sim("siesa", &["--items", &items_arg, "--company", "1", "--user", "bench-key", "--password", "bench-token"])?;
+    let siesa = spawn_sim(
+        "siesa",
+        &["--items", &items_arg, "--company", "1", "--user", "bench-key", "--password", "bench-token"],
+    )?;
     let kong = spawn_sim("kong", &["--company", "bench", "--user", "bench-user", "--password", "bench-pass"])?;
 
     let dir = tempfile_dir()?;
@@ -136,7 +148,10 @@ async fn sync(items: usize, json: bool) -> Result<ExitCode, Failure> {
         siesa: SiesaCredentials { conni_key: Secret::new("bench-key"), conni_token: Secret::new("bench-token") },
         target: TargetCredentials { username: "bench-user".into(), password: Secret::new("bench-pass") },
     };
-    engine.secrets.put_secret(&config.secret_name(), &Secret::new(serde_json::to_string(&secrets).map_err(Failure::internal)?)).await?;
+    engine
+        .secrets
+        .put_secret(&config.secret_name(), &Secret::new(serde_json::to_string(&secrets).map_err(Failure::internal)?))
+        .await?;
 
     let started = Instant::now();
     let full = runner::sync(&engine, &tenant, &RunOptions { full: true, trigger: "bench".into() }).await?;
@@ -159,12 +174,18 @@ async fn sync(items: usize, json: bool) -> Result<ExitCode, Failure> {
             "peak_memory_mib": peak,
         }));
     } else {
-        println!("full sync, {items} items Siesa → Kong: {full_secs:.2} s wall; peak memory {:.0} MiB (lading only; simulators run as child processes)", peak_after_full.unwrap_or(f64::NAN));
+        println!(
+            "full sync, {items} items Siesa → Kong: {full_secs:.2} s wall; peak memory {:.0} MiB (lading only; simulators run as child processes)",
+            peak_after_full.unwrap_or(f64::NAN)
+        );
         for step in &steps {
             println!("  {:<10} {:>6} ms", step.name, step.duration_ms);
         }
         output::print_runs(std::slice::from_ref(&full));
-        println!("incremental re-sync, nothing changed: {incremental_secs:.2} s wall; {} bulk requests reached Kong", writes_after - writes_before);
+        println!(
+            "incremental re-sync, nothing changed: {incremental_secs:.2} s wall; {} bulk requests reached Kong",
+            writes_after - writes_before
+        );
         output::print_runs(std::slice::from_ref(&incremental));
     }
     drop((siesa, kong));

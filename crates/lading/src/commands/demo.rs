@@ -44,7 +44,10 @@ fn credentials(tenant: &DemoTenant) -> TenantSecrets {
             conni_key: Secret::new(format!("{}-conni-key", tenant.id)),
             conni_token: Secret::new(format!("{}-conni-token", tenant.id)),
         },
-        target: TargetCredentials { username: format!("{}-user", tenant.id), password: Secret::new(format!("{}-password", tenant.id)) },
+        target: TargetCredentials {
+            username: format!("{}-user", tenant.id),
+            password: Secret::new(format!("{}-password", tenant.id)),
+        },
     }
 }
 
@@ -63,16 +66,26 @@ pub async fn start_systems(items: usize, seed: u64) -> std::io::Result<DemoSyste
             }
         })
         .collect();
-    let siesa = lading_sim::siesa::start(lading_sim::siesa::SiesaConfig { seed, companies, faults: Faults::default() }, local).await?;
+    let siesa =
+        lading_sim::siesa::start(lading_sim::siesa::SiesaConfig { seed, companies, faults: Faults::default() }, local)
+            .await?;
     let kong_accounts = TENANTS
         .iter()
         .filter(|t| t.product_type == "kong")
         .map(|t| {
             let c = credentials(t);
-            lading_sim::kong::KongAccount { username: c.target.username, password: c.target.password.expose().into(), customer_id: t.id.into() }
+            lading_sim::kong::KongAccount {
+                username: c.target.username,
+                password: c.target.password.expose().into(),
+                customer_id: t.id.into(),
+            }
         })
         .collect();
-    let kong = lading_sim::kong::start(lading_sim::kong::KongConfig { seed, accounts: kong_accounts, faults: Faults::default() }, local).await?;
+    let kong = lading_sim::kong::start(
+        lading_sim::kong::KongConfig { seed, accounts: kong_accounts, faults: Faults::default() },
+        local,
+    )
+    .await?;
     let wms_users = TENANTS
         .iter()
         .filter(|t| t.product_type == "wms")
@@ -82,7 +95,12 @@ pub async fn start_systems(items: usize, seed: u64) -> std::io::Result<DemoSyste
         })
         .collect();
     let wms = lading_sim::wms::start(
-        lading_sim::wms::WmsConfig { seed, users: wms_users, faults: Faults::default(), jwt_secret: format!("demo-{seed}") },
+        lading_sim::wms::WmsConfig {
+            seed,
+            users: wms_users,
+            faults: Faults::default(),
+            jwt_secret: format!("demo-{seed}"),
+        },
         local,
     )
     .await?;
@@ -137,14 +155,22 @@ pub async fn sync_all(engine: &Engine, options: &RunOptions, json: bool) -> Resu
 pub async fn run(data_dir: &Path, args: DemoArgs, json: bool) -> Result<ExitCode, Failure> {
     let demo_dir = data_dir.join("demo");
     if demo_dir.exists() {
-        std::fs::remove_dir_all(&demo_dir).map_err(|e| Failure::internal(format!("cannot clear {}: {e}", demo_dir.display())))?;
+        std::fs::remove_dir_all(&demo_dir)
+            .map_err(|e| Failure::internal(format!("cannot clear {}: {e}", demo_dir.display())))?;
     }
-    let systems = start_systems(args.items, args.seed).await.map_err(|e| Failure::internal(format!("cannot start the simulators: {e}")))?;
+    let systems = start_systems(args.items, args.seed)
+        .await
+        .map_err(|e| Failure::internal(format!("cannot start the simulators: {e}")))?;
     let engine = Engine::embedded(&demo_dir)?;
     register_tenants(&engine, &systems).await?;
     if !json {
         println!("Lading demo: Siesa ({} items per company) → Kong (tenant acme) and WMS (tenant globex)", args.items);
-        println!("simulators: siesa {}  kong {}  wms {}", systems.siesa.base_url(), systems.kong.base_url(), systems.wms.base_url());
+        println!(
+            "simulators: siesa {}  kong {}  wms {}",
+            systems.siesa.base_url(),
+            systems.kong.base_url(),
+            systems.wms.base_url()
+        );
         println!("data dir:   {}\n", demo_dir.display());
     }
 
@@ -163,11 +189,15 @@ pub async fn run(data_dir: &Path, args: DemoArgs, json: bool) -> Result<ExitCode
 
     let all: Vec<&RunRecord> = full.iter().chain(incremental.iter()).collect();
     if json {
-        output::json(&serde_json::json!({"full": full, "incremental": incremental, "full_secs": full_secs, "incremental_secs": incremental_secs}));
+        output::json(
+            &serde_json::json!({"full": full, "incremental": incremental, "full_secs": full_secs, "incremental_secs": incremental_secs}),
+        );
     } else {
         println!("full sync of both tenants: {full_secs:.2} s");
         output::print_runs(&full);
-        println!("\nchanged {changed} and added {added} items per company in Siesa; incremental sync: {incremental_secs:.2} s");
+        println!(
+            "\nchanged {changed} and added {added} items per company in Siesa; incremental sync: {incremental_secs:.2} s"
+        );
         output::print_runs(&incremental);
         for run in &all {
             if let Some(error) = &run.error {

@@ -41,7 +41,8 @@ pub fn tenant_id(raw: &str) -> Result<TenantId, Failure> {
 pub fn read_input(path: &Path) -> Result<String, Failure> {
     if path == Path::new("-") {
         let mut text = String::new();
-        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).map_err(|e| Failure::invalid(format!("cannot read standard input: {e}")))?;
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+            .map_err(|e| Failure::invalid(format!("cannot read standard input: {e}")))?;
         Ok(text)
     } else {
         std::fs::read_to_string(path).map_err(|e| Failure::invalid(format!("cannot read {}: {e}", path.display())))

@@ -10,7 +10,8 @@ use std::io::Write;
 use std::process::ExitCode;
 
 pub async fn run(args: SimArgs) -> Result<ExitCode, Failure> {
-    let bind_error = |e: std::io::Error| Failure::new(crate::exit::INTERNAL, format!("cannot listen on {}: {e}", args.addr));
+    let bind_error =
+        |e: std::io::Error| Failure::new(crate::exit::INTERNAL, format!("cannot listen on {}: {e}", args.addr));
     let (base_url, shutdown): (String, Box<dyn FnOnce() -> futures_lite::BoxFuture>) = match args.system {
         SimSystem::Siesa => {
             let config = lading_sim::siesa::SiesaConfig {

@@ -2,7 +2,7 @@
 
 use super::tenant_id;
 use crate::cli::SyncArgs;
-use crate::exit::{Failure, EXTERNAL, INVALID_INPUT, RUN_FAILED};
+use crate::exit::{EXTERNAL, Failure, INVALID_INPUT, RUN_FAILED};
 use crate::output;
 use indicatif::{ProgressBar, ProgressStyle};
 use lading_runtime::runner::{run_to_end, start_run};
@@ -28,7 +28,10 @@ pub async fn run(engine: &Engine, args: SyncArgs, json: bool) -> Result<ExitCode
         output::print_run_detail(&run, &steps);
     }
     if run.status == Status::Failed {
-        return Err(Failure::new(run_failure_code(&run), format!("run {} failed: {}", run.run_id, run.error.unwrap_or_default())));
+        return Err(Failure::new(
+            run_failure_code(&run),
+            format!("run {} failed: {}", run.run_id, run.error.unwrap_or_default()),
+        ));
     }
     Ok(ExitCode::SUCCESS)
 }

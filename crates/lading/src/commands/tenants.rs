@@ -4,20 +4,25 @@ use super::{read_input, tenant_id};
 use crate::cli::{SecretsCommand, TenantsCommand};
 use crate::exit::Failure;
 use crate::output;
-use lading_core::config::{secret_name, RawTenantConfig};
-use lading_core::secret::TenantSecrets;
 use lading_core::Secret;
-use lading_runtime::engine::validate_tenant;
+use lading_core::config::{RawTenantConfig, secret_name};
+use lading_core::secret::TenantSecrets;
 use lading_runtime::Engine;
+use lading_runtime::engine::validate_tenant;
 use std::process::ExitCode;
 
 pub async fn run(engine: &Engine, command: TenantsCommand, json: bool) -> Result<ExitCode, Failure> {
     match command {
         TenantsCommand::Add { file } => {
             let text = read_input(&file)?;
-            let raw: RawTenantConfig = serde_json::from_str(&text).map_err(|e| Failure::invalid(format!("{}: {e}", file.display())))?;
+            let raw: RawTenantConfig =
+                serde_json::from_str(&text).map_err(|e| Failure::invalid(format!("{}: {e}", file.display())))?;
             let config = validate_tenant(raw)?;
-            engine.mappings.get(&config.raw.mapping_key).await.map_err(|e| Failure::invalid(format!("tenant {}: {e}", config.tenant_id)))?;
+            engine
+                .mappings
+                .get(&config.raw.mapping_key)
+                .await
+                .map_err(|e| Failure::invalid(format!("tenant {}: {e}", config.tenant_id)))?;
             if !engine.adapters.product_types().iter().any(|t| *t == config.raw.product_type) {
                 return Err(Failure::invalid(format!(
                     "tenant {}: product_type {:?} has no adapter; known: {}",
@@ -30,7 +35,10 @@ pub async fn run(engine: &Engine, command: TenantsCommand, json: bool) -> Result
             if json {
                 output::json(&config.raw);
             } else {
-                println!("tenant {} saved ({} → {})", config.tenant_id, config.raw.source.kind, config.raw.product_type);
+                println!(
+                    "tenant {} saved ({} → {})",
+                    config.tenant_id, config.raw.source.kind, config.raw.product_type
+                );
             }
         }
         TenantsCommand::List => {

@@ -1,1 +1,0 @@
-//! The declarative field-mapping engine: source fields → canonical product → target fields.
