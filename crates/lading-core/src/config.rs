@@ -143,12 +143,12 @@ impl RawTenantConfig {
         if !(0.0..=1.0).contains(&self.failure_threshold) {
             problems.push(format!("failure_threshold: {} must be a share between 0.0 and 1.0", self.failure_threshold));
         }
-        if let Some(schedule) = &self.schedule {
-            if schedule.split_whitespace().count() != 6 {
-                problems.push(format!(
-                    "schedule: {schedule:?} must have six fields: sec min hour day month weekday, e.g. \"0 0 2 * * *\""
-                ));
-            }
+        if let Some(schedule) = &self.schedule
+            && schedule.split_whitespace().count() != 6
+        {
+            problems.push(format!(
+                "schedule: {schedule:?} must have six fields: sec min hour day month weekday, e.g. \"0 0 2 * * *\""
+            ));
         }
         if let Err(e) = self.retry.validate() {
             problems.push(e);

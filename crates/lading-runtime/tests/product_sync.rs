@@ -175,7 +175,7 @@ async fn full_sync_to_kong_loads_every_valid_record_once_and_quarantines_the_res
     let steps = world.engine.state.list_steps(&run.run_id).await.unwrap();
     assert_eq!(steps.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), ["extract", "transform", "load", "report"]);
     assert!(steps.iter().all(|s| s.status == Status::Succeeded && s.output_ref.is_some()));
-    let raw_pages = world.engine.objects.list(&format!("raw/t1/siesa")).await.unwrap();
+    let raw_pages = world.engine.objects.list("raw/t1/siesa").await.unwrap();
     assert!(raw_pages.len() >= 3, "raw pages land in the object store: {raw_pages:?}");
 }
 

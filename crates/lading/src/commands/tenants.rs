@@ -46,7 +46,7 @@ pub async fn run(engine: &Engine, command: TenantsCommand, json: bool) -> Result
             if json {
                 output::json(&tenants);
             } else {
-                println!("{:<16} {:<8} {:<8} {:<28} {}", "tenant", "product", "enabled", "mapping", "schedule");
+                println!("{:<16} {:<8} {:<8} {:<28} schedule", "tenant", "product", "enabled", "mapping");
                 for t in &tenants {
                     println!(
                         "{:<16} {:<8} {:<8} {:<28} {}",
