@@ -369,16 +369,20 @@ async fn load_batch(
 async fn report_step(ctx: &StepContext<'_>, manifest_key: &str) -> Result<StepOutput, StepFailure> {
     let manifest: TransformManifest = ctx.engine.objects.get_json(manifest_key).await?;
     let mut outcomes = Vec::new();
+    let mut staged = Vec::new();
     for batch_key in &manifest.batches {
         let checkpoint: BatchCheckpoint = ctx.engine.objects.get_json(&checkpoint_key(batch_key)).await?;
         outcomes.extend(checkpoint.outcomes);
+        staged.extend(ctx.engine.objects.get_json::<Vec<StagedRecord>>(batch_key).await?);
     }
+    let sent: HashMap<&str, &TargetRecord> =
+        staged.iter().map(|s| (s.record.external_id.as_str(), &s.record)).collect();
     let adapter = adapter_for(ctx.engine, ctx.tenant, ctx.secrets)?;
     let target_ids = adapter.list_external_ids().await?;
     let confirmed = ctx.engine.state.get_hashes(&ctx.tenant.tenant_id, PIPELINE).await?;
     let verification = Verification::check(&confirmed, &target_ids);
     let quarantine = ctx.engine.state.list_quarantine(Some(&ctx.tenant.tenant_id), Some(&ctx.run.run_id), 0).await?;
-    let key = report::write(ctx.engine, ctx.tenant, ctx.run, &outcomes, &quarantine, &verification).await?;
+    let key = report::write(ctx.engine, ctx.tenant, ctx.run, &outcomes, &sent, &quarantine, &verification).await?;
     if !verification.ok() {
         return Err(StepFailure::permanent(format!(
             "tenant {}: target check failed: {}",

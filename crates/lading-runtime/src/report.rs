@@ -3,6 +3,7 @@
 
 use crate::engine::Engine;
 use crate::product_sync::{RecordOutcome, StepFailure};
+use lading_core::TargetRecord;
 use lading_core::config::TenantConfig;
 use lading_store::{QuarantineEntry, RunRecord};
 use serde::Serialize;
@@ -64,10 +65,19 @@ impl Verification {
     }
 }
 
-/// The summary written after a run's load.
+/// The summary written after a run's load. `status` and `error` are the run's outcome as the
+/// runner will record it once this last step is done.
 #[derive(Clone, Debug, Serialize)]
 pub struct Summary<'a> {
-    pub run: &'a RunRecord,
+    pub run_id: &'a str,
+    pub tenant_id: &'a str,
+    pub pipeline: &'a str,
+    pub trigger: &'a str,
+    pub full: bool,
+    pub started_at: &'a str,
+    pub status: &'static str,
+    pub error: Option<String>,
+    pub counters: &'a lading_store::Counters,
     pub product_type: &'a str,
     pub step_durations_ms: BTreeMap<String, u64>,
     /// Quarantine reasons by issue code, and load failures by error.
@@ -81,6 +91,7 @@ pub async fn write(
     tenant: &TenantConfig,
     run: &RunRecord,
     outcomes: &[RecordOutcome],
+    sent: &HashMap<&str, &TargetRecord>,
     quarantine: &[QuarantineEntry],
     verification: &Verification,
 ) -> Result<String, StepFailure> {
@@ -101,13 +112,16 @@ pub async fn write(
 
     let mut csv_writer = csv::Writer::from_writer(Vec::new());
     let csv_error = |e: csv::Error| StepFailure { message: format!("writing the records csv: {e}"), retryable: false };
-    csv_writer.write_record(["external_id", "status", "error"]).map_err(csv_error)?;
+    csv_writer.write_record(["external_id", "status", "error", "record"]).map_err(csv_error)?;
     for outcome in outcomes {
+        let record =
+            sent.get(outcome.external_id.as_str()).map(|r| serde_json::Value::Object(r.fields.clone()).to_string());
         csv_writer
             .write_record([
                 outcome.external_id.as_str(),
                 outcome.status.as_str(),
                 outcome.error.as_deref().unwrap_or(""),
+                record.as_deref().unwrap_or(""),
             ])
             .map_err(csv_error)?;
     }
@@ -115,8 +129,17 @@ pub async fn write(
     let csv_key = format!("{prefix}/records.csv");
     engine.objects.put(&csv_key, bytes::Bytes::from(csv_bytes)).await?;
 
+    let error = crate::runner::threshold_breach(&run.counters, tenant.raw.failure_threshold);
     let summary = Summary {
-        run,
+        run_id: &run.run_id,
+        tenant_id: &run.tenant_id,
+        pipeline: &run.pipeline,
+        trigger: &run.trigger,
+        full: run.full,
+        started_at: &run.started_at,
+        status: if error.is_some() { "failed" } else { "succeeded" },
+        error,
+        counters: &run.counters,
         product_type: &tenant.raw.product_type,
         step_durations_ms,
         failures_by_reason,

@@ -194,20 +194,13 @@ fn merge_counters(run: &mut Counters, step: &str, from_step: &Counters) {
 /// Marks a run whose steps all succeeded: failed when more than the tenant's threshold of its
 /// records failed or were quarantined.
 async fn finish(engine: &Engine, mut run: RunRecord, threshold: &f64) -> Result<RunRecord, RunError> {
-    let counters = run.counters;
-    let bad = counters.failed + counters.quarantined;
-    let share = if counters.extracted == 0 { 0.0 } else { bad as f64 / counters.extracted as f64 };
     run.finished_at = Some(chrono::Utc::now().to_rfc3339());
-    if share > *threshold {
-        run.status = Status::Failed;
-        run.error = Some(format!(
-            "{bad} of {} records failed or were quarantined ({:.1} %), above the tenant's threshold of {:.1} %",
-            counters.extracted,
-            share * 100.0,
-            threshold * 100.0
-        ));
-    } else {
-        run.status = Status::Succeeded;
+    match threshold_breach(&run.counters, *threshold) {
+        Some(reason) => {
+            run.status = Status::Failed;
+            run.error = Some(reason);
+        }
+        None => run.status = Status::Succeeded,
     }
     engine.state.put_run(&run).await?;
     if run.status == Status::Failed {
@@ -254,4 +247,19 @@ pub async fn run_to_end(
 pub async fn sync(engine: &Engine, tenant: &TenantId, options: &RunOptions) -> Result<RunRecord, RunError> {
     let run = start_run(engine, tenant, options).await?;
     run_to_end(engine, &run.run_id, |_| {}).await
+}
+
+/// Why a run whose steps all succeeded still fails: more than `threshold` of its records
+/// failed or were quarantined. `None` when it passes.
+pub fn threshold_breach(counters: &Counters, threshold: f64) -> Option<String> {
+    let bad = counters.failed + counters.quarantined;
+    let share = if counters.extracted == 0 { 0.0 } else { bad as f64 / counters.extracted as f64 };
+    (share > threshold).then(|| {
+        format!(
+            "{bad} of {} records failed or were quarantined ({:.1} %), above the tenant's threshold of {:.1} %",
+            counters.extracted,
+            share * 100.0,
+            threshold * 100.0
+        )
+    })
 }

@@ -169,8 +169,13 @@ async fn full_sync_to_kong_loads_every_valid_record_once_and_quarantines_the_res
         world.engine.objects.get_json(&format!("reports/t1/{}/summary.json", run.run_id)).await.unwrap();
     assert_eq!(summary["verification"]["in_target"].as_u64(), Some(c.valid));
     assert_eq!(summary["verification"]["missing_count"].as_u64(), Some(0));
+    assert_eq!(summary["status"], "succeeded");
     let csv = world.engine.objects.get(&format!("reports/t1/{}/records.csv", run.run_id)).await.unwrap();
-    assert_eq!(csv.iter().filter(|b| **b == b'\n').count() as u64, c.valid + 1);
+    let mut reader = csv::Reader::from_reader(&csv[..]);
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+    assert_eq!(rows.len() as u64, c.valid);
+    let first: serde_json::Value = serde_json::from_str(&rows[0][3]).unwrap();
+    assert_eq!(first["external_id"].as_str(), Some(&rows[0][0]), "the csv carries the record sent");
     // Steps left their references and durations.
     let steps = world.engine.state.list_steps(&run.run_id).await.unwrap();
     assert_eq!(steps.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), ["extract", "transform", "load", "report"]);

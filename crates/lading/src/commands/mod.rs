@@ -11,6 +11,7 @@ use crate::cli::{Cli, Command};
 use crate::exit::Failure;
 use lading_core::TenantId;
 use lading_runtime::Engine;
+use lading_runtime::notify::{FanoutNotifier, LogNotifier, WebhookNotifier};
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -28,9 +29,23 @@ pub async fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
     }
 }
 
-/// The embedded engine over the data directory.
+/// The environment variable naming a Slack-compatible webhook that receives alerts.
+pub const WEBHOOK_ENV: &str = "LADING_WEBHOOK_URL";
+
+/// The embedded engine over the data directory; alerts go to the log, and to the webhook in
+/// `LADING_WEBHOOK_URL` when it is set.
 pub fn open(data_dir: &Path) -> Result<Engine, Failure> {
-    Engine::embedded(data_dir).map_err(Failure::from)
+    let mut engine = Engine::embedded(data_dir).map_err(Failure::from)?;
+    if let Ok(url) = std::env::var(WEBHOOK_ENV) {
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(Failure::invalid(format!("{WEBHOOK_ENV}: {url:?} must be an http:// or https:// URL")));
+        }
+        engine.notifier = std::sync::Arc::new(FanoutNotifier(vec![
+            Box::new(LogNotifier),
+            Box::new(WebhookNotifier { url, settings: lading_connect::ClientSettings::default() }),
+        ]));
+    }
+    Ok(engine)
 }
 
 pub fn tenant_id(raw: &str) -> Result<TenantId, Failure> {
