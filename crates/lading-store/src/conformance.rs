@@ -146,6 +146,24 @@ pub async fn state_store_suite(store: &dyn StateStore) {
     assert_eq!(hashes["2"], "c");
     assert!(store.get_hashes(&globex, "product-sync").await.unwrap().is_empty());
     assert!(store.get_hashes(&acme, "other").await.unwrap().is_empty());
+
+    // Tables: replaced whole, upserted by key, per tenant.
+    let row = |key: &str, n: i64| (key.to_string(), serde_json::json!({"key": key, "n": n}));
+    assert!(store.get_table(&acme, "product_master").await.unwrap().is_empty());
+    store.replace_table(&acme, "product_master", &[row("b", 1), row("a", 2)]).await.unwrap();
+    store.replace_table(&globex, "product_master", &[row("z", 9)]).await.unwrap();
+    let table = store.get_table(&acme, "product_master").await.unwrap();
+    assert_eq!(table.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(), vec!["a", "b"]);
+    store.upsert_rows(&acme, "product_master", &[row("b", 5), row("c", 3)]).await.unwrap();
+    assert_eq!(store.get_row(&acme, "product_master", "b").await.unwrap().unwrap()["n"], 5);
+    assert_eq!(store.get_table(&acme, "product_master").await.unwrap().len(), 3);
+    store.replace_table(&acme, "product_master", &[row("d", 4)]).await.unwrap();
+    let replaced = store.get_table(&acme, "product_master").await.unwrap();
+    assert_eq!(replaced.len(), 1);
+    assert_eq!(replaced[0].0, "d");
+    assert!(store.get_row(&acme, "product_master", "a").await.unwrap().is_none());
+    assert_eq!(store.get_table(&globex, "product_master").await.unwrap().len(), 1);
+    assert!(store.get_table(&acme, "hts_reference").await.unwrap().is_empty());
 }
 
 /// Secrets round-trip, are replaced, and are listed by name.

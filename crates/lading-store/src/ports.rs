@@ -47,6 +47,17 @@ pub trait StateStore: Send + Sync {
     async fn get_hashes(&self, tenant: &TenantId, pipeline: &str) -> Result<HashMap<String, String>>;
     /// Records hashes after the target confirmed the records.
     async fn put_hashes(&self, tenant: &TenantId, pipeline: &str, hashes: &[(String, String)]) -> Result<()>;
+
+    /// Replaces a tenant's table (a master table, generated lines, …) with `rows`, keyed by
+    /// their first element, in one transaction: readers see the old or the new table, never a
+    /// mix.
+    async fn replace_table(&self, tenant: &TenantId, table: &str, rows: &[(String, serde_json::Value)]) -> Result<()>;
+    /// Adds or replaces rows of a tenant's table by key.
+    async fn upsert_rows(&self, tenant: &TenantId, table: &str, rows: &[(String, serde_json::Value)]) -> Result<()>;
+    /// A tenant's table, sorted by key; empty when the table was never written.
+    async fn get_table(&self, tenant: &TenantId, table: &str) -> Result<Vec<(String, serde_json::Value)>>;
+    /// One row of a tenant's table.
+    async fn get_row(&self, tenant: &TenantId, table: &str, key: &str) -> Result<Option<serde_json::Value>>;
 }
 
 #[async_trait]

@@ -57,6 +57,13 @@ CREATE TABLE IF NOT EXISTS record_hashes (
     hash TEXT NOT NULL,
     PRIMARY KEY (tenant_id, pipeline, record_key)
 );
+CREATE TABLE IF NOT EXISTS table_rows (
+    tenant_id TEXT NOT NULL,
+    table_name TEXT NOT NULL,
+    row_key TEXT NOT NULL,
+    body TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, table_name, row_key)
+);
 CREATE TABLE IF NOT EXISTS secrets (
     name TEXT PRIMARY KEY,
     nonce BLOB NOT NULL,
@@ -116,6 +123,38 @@ impl SqliteState {
 
     fn decode<T: serde::de::DeserializeOwned>(&self, what: &str, body: &str) -> Result<T> {
         serde_json::from_str(body).map_err(|e| StoreError::Corrupt(format!("{what} in {}: {e}", self.path.display())))
+    }
+
+    fn write_rows(
+        &self,
+        tenant: &TenantId,
+        table: &str,
+        rows: &[(String, serde_json::Value)],
+        replace: bool,
+    ) -> Result<()> {
+        let mut connection = self.lock();
+        let transaction = connection.transaction().map_err(|e| self.error(e))?;
+        if replace {
+            transaction
+                .execute(
+                    "DELETE FROM table_rows WHERE tenant_id = ?1 AND table_name = ?2",
+                    params![tenant.as_str(), table],
+                )
+                .map_err(|e| self.error(e))?;
+        }
+        {
+            let mut statement = transaction
+                .prepare(
+                    "INSERT INTO table_rows (tenant_id, table_name, row_key, body) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (tenant_id, table_name, row_key) DO UPDATE SET body = ?4",
+                )
+                .map_err(|e| self.error(e))?;
+            for (key, value) in rows {
+                let body = self.encode(value)?;
+                statement.execute(params![tenant.as_str(), table, key, body]).map_err(|e| self.error(e))?;
+            }
+        }
+        transaction.commit().map_err(|e| self.error(e))
     }
 
     fn encode<T: serde::Serialize>(&self, value: &T) -> Result<String> {
@@ -328,5 +367,42 @@ impl StateStore for SqliteState {
             }
         }
         transaction.commit().map_err(|e| self.error(e))
+    }
+
+    async fn replace_table(&self, tenant: &TenantId, table: &str, rows: &[(String, serde_json::Value)]) -> Result<()> {
+        self.write_rows(tenant, table, rows, true)
+    }
+
+    async fn upsert_rows(&self, tenant: &TenantId, table: &str, rows: &[(String, serde_json::Value)]) -> Result<()> {
+        self.write_rows(tenant, table, rows, false)
+    }
+
+    async fn get_table(&self, tenant: &TenantId, table: &str) -> Result<Vec<(String, serde_json::Value)>> {
+        let rows: Vec<(String, String)> = {
+            let connection = self.lock();
+            let mut statement = connection
+                .prepare(
+                    "SELECT row_key, body FROM table_rows WHERE tenant_id = ?1 AND table_name = ?2 ORDER BY row_key",
+                )
+                .map_err(|e| self.error(e))?;
+            let rows = statement
+                .query_map(params![tenant.as_str(), table], |row| Ok((row.get(0)?, row.get(1)?)))
+                .map_err(|e| self.error(e))?;
+            rows.collect::<std::result::Result<_, _>>().map_err(|e| self.error(e))?
+        };
+        rows.into_iter().map(|(key, body)| Ok((key, self.decode(table, &body)?))).collect()
+    }
+
+    async fn get_row(&self, tenant: &TenantId, table: &str, key: &str) -> Result<Option<serde_json::Value>> {
+        let body: Option<String> = self
+            .lock()
+            .query_row(
+                "SELECT body FROM table_rows WHERE tenant_id = ?1 AND table_name = ?2 AND row_key = ?3",
+                params![tenant.as_str(), table, key],
+                |row| row.get(0),
+            )
+            .optional()
+            .map_err(|e| self.error(e))?;
+        body.map(|b| self.decode(table, &b)).transpose()
     }
 }
