@@ -9,6 +9,7 @@
 pub mod engine;
 pub mod mappings;
 pub mod notify;
+pub mod pipelines;
 pub mod product_sync;
 pub mod report;
 pub mod runner;

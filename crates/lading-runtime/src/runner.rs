@@ -5,9 +5,9 @@
 
 use crate::engine::{Engine, EngineError};
 use crate::notify::{Alert, Severity};
-use crate::product_sync::{self, PIPELINE, STEPS, StepContext, StepFailure};
+use crate::pipelines::{self, Pipeline};
+use crate::product_sync::StepFailure;
 use lading_core::TenantId;
-use lading_core::retry::RetryPolicy;
 use lading_store::{Counters, RunRecord, Status, StepRecord, StoreError};
 use std::collections::HashMap;
 use std::time::Instant;
@@ -40,25 +40,25 @@ pub enum RunError {
     Mapping { tenant: String, message: String },
 }
 
-/// Creates a run and its pending steps after checking everything that can be checked up front:
-/// the tenant exists and is enabled, its config is valid, its secret is readable, its mapping
-/// file compiles.
+/// Creates a run of a tenant's product sync and its pending steps; see [`start_pipeline_run`].
 pub async fn start_run(engine: &Engine, tenant_id: &TenantId, options: &RunOptions) -> Result<RunRecord, RunError> {
-    let tenant = engine.tenant(tenant_id).await?;
-    if !tenant.raw.enabled {
-        return Err(RunError::Disabled(tenant_id.to_string()));
-    }
-    engine.tenant_secrets(&tenant).await?;
-    engine
-        .mappings
-        .get(&tenant.raw.mapping_key)
-        .await
-        .map_err(|message| RunError::Mapping { tenant: tenant_id.to_string(), message })?;
+    start_pipeline_run(engine, Pipeline::ProductSync, tenant_id, options).await
+}
 
+/// Creates a run and its pending steps after checking everything that can be checked up front:
+/// the tenant exists and is enabled, its config is valid, its secrets are readable, its
+/// mapping file compiles.
+pub async fn start_pipeline_run(
+    engine: &Engine,
+    pipeline: Pipeline,
+    tenant_id: &TenantId,
+    options: &RunOptions,
+) -> Result<RunRecord, RunError> {
+    pipelines::prepare(engine, pipeline, tenant_id, true).await?;
     let run = RunRecord {
         run_id: uuid::Uuid::now_v7().to_string(),
         tenant_id: tenant_id.to_string(),
-        pipeline: PIPELINE.into(),
+        pipeline: pipeline.name().into(),
         status: Status::Running,
         trigger: options.trigger.clone(),
         full: options.full,
@@ -69,10 +69,10 @@ pub async fn start_run(engine: &Engine, tenant_id: &TenantId, options: &RunOptio
         failed_step: None,
     };
     engine.state.put_run(&run).await?;
-    for name in STEPS {
+    for name in pipeline.steps() {
         engine.state.put_step(&pending_step(&run.run_id, name)).await?;
     }
-    tracing::info!(tenant = %tenant_id, run_id = %run.run_id, full = options.full, "run started");
+    tracing::info!(tenant = %tenant_id, run_id = %run.run_id, pipeline = pipeline.name(), full = options.full, "run started");
     Ok(run)
 }
 
@@ -99,14 +99,6 @@ pub enum Progress {
     Finished(RunRecord),
 }
 
-/// The retry policy of a step: transform is deterministic, so trying it again cannot help.
-fn step_policy(step: &str, tenant_policy: &RetryPolicy) -> RetryPolicy {
-    match step {
-        "transform" => RetryPolicy::none(),
-        _ => RetryPolicy { max_attempts: 3, ..tenant_policy.clone() },
-    }
-}
-
 /// Executes the next pending step of a run (with its retries), or finishes the run.
 pub async fn step_run(engine: &Engine, run_id: &str) -> Result<Progress, RunError> {
     let mut run = engine.state.get_run(run_id).await?.ok_or_else(|| StoreError::UnknownRun(run_id.into()))?;
@@ -114,8 +106,9 @@ pub async fn step_run(engine: &Engine, run_id: &str) -> Result<Progress, RunErro
         return Ok(Progress::Finished(run));
     }
     let tenant_id = TenantId::parse(&run.tenant_id).map_err(|e| StoreError::Corrupt(format!("run {run_id}: {e}")))?;
-    let tenant = engine.tenant(&tenant_id).await?;
-    let secrets = engine.tenant_secrets(&tenant).await?;
+    let pipeline = Pipeline::parse(&run.pipeline)
+        .ok_or_else(|| StoreError::Corrupt(format!("run {run_id}: unknown pipeline {:?}", run.pipeline)))?;
+    let prepared = pipelines::prepare(engine, pipeline, &tenant_id, false).await?;
     let steps = engine.state.list_steps(run_id).await?;
     let previous: HashMap<String, String> = steps
         .iter()
@@ -123,18 +116,17 @@ pub async fn step_run(engine: &Engine, run_id: &str) -> Result<Progress, RunErro
         .filter_map(|s| s.output_ref.clone().map(|r| (s.name.clone(), r)))
         .collect();
     let Some(mut step) = steps.into_iter().find(|s| s.status != Status::Succeeded) else {
-        return Ok(Progress::Finished(finish(engine, run, &tenant.raw.failure_threshold).await?));
+        return Ok(Progress::Finished(finish(engine, run, &prepared.failure_threshold()).await?));
     };
 
-    let policy = step_policy(&step.name, &tenant.raw.retry);
+    let policy = prepared.step_policy(&step.name);
     let started = Instant::now();
     step.started_at.get_or_insert_with(|| chrono::Utc::now().to_rfc3339());
     let outcome = loop {
         step.status = Status::Running;
         step.attempts += 1;
         engine.state.put_step(&step).await?;
-        let context = StepContext { engine, tenant: &tenant, secrets: &secrets, run: &run };
-        match product_sync::execute(&context, &step.name, &previous).await {
+        match pipelines::execute(engine, &prepared, &run, &step.name, &previous).await {
             Ok(output) => break Ok(output),
             Err(failure) if failure.retryable && step.attempts < policy.max_attempts => {
                 let ceiling = policy.backoff_ceiling(step.attempts - 1);
@@ -153,7 +145,7 @@ pub async fn step_run(engine: &Engine, run_id: &str) -> Result<Progress, RunErro
             step.status = Status::Succeeded;
             step.error = None;
             step.output_ref = Some(output.output_ref);
-            merge_counters(&mut run.counters, &step.name, &output.counters);
+            pipeline.merge_counters(&mut run.counters, &step.name, &output.counters);
             engine.state.put_step(&step).await?;
             engine.state.put_run(&run).await?;
             Ok(Progress::Continue(run, step))
@@ -170,24 +162,6 @@ pub async fn step_run(engine: &Engine, run_id: &str) -> Result<Progress, RunErro
             notify_failure(engine, &run).await;
             Ok(Progress::Finished(run))
         }
-    }
-}
-
-fn merge_counters(run: &mut Counters, step: &str, from_step: &Counters) {
-    match step {
-        "extract" => run.extracted = from_step.extracted,
-        "transform" => {
-            run.extracted = from_step.extracted;
-            run.valid = from_step.valid;
-            run.quarantined = from_step.quarantined;
-        }
-        "load" => {
-            run.created = from_step.created;
-            run.updated = from_step.updated;
-            run.unchanged = from_step.unchanged;
-            run.failed = from_step.failed;
-        }
-        _ => {}
     }
 }
 

@@ -1,0 +1,123 @@
+//! The pipelines a run can be of, and what each needs before and during its steps.
+//!
+//! The runner knows runs and steps; this module knows which steps a pipeline has, what it
+//! checks before a run starts (config, secrets, mapping), how often each step is tried, and
+//! which function executes a step.
+
+use crate::engine::Engine;
+use crate::product_sync::{self, StepContext, StepFailure, StepOutput};
+use crate::runner::RunError;
+use lading_core::TenantId;
+use lading_core::config::TenantConfig;
+use lading_core::retry::RetryPolicy;
+use lading_core::secret::TenantSecrets;
+use lading_store::{Counters, RunRecord};
+use std::collections::HashMap;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pipeline {
+    /// Siesa → mapping → a product adapter.
+    ProductSync,
+}
+
+impl Pipeline {
+    pub const ALL: [Pipeline; 1] = [Pipeline::ProductSync];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Pipeline::ProductSync => product_sync::PIPELINE,
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Pipeline> {
+        Pipeline::ALL.into_iter().find(|p| p.name() == name)
+    }
+
+    pub fn steps(self) -> &'static [&'static str] {
+        match self {
+            Pipeline::ProductSync => &product_sync::STEPS,
+        }
+    }
+
+    /// Copies the counters a step owns into the run's counters.
+    pub fn merge_counters(self, run: &mut Counters, step: &str, from_step: &Counters) {
+        match (self, step) {
+            (Pipeline::ProductSync, "extract") => run.extracted = from_step.extracted,
+            (Pipeline::ProductSync, "transform") => {
+                run.extracted = from_step.extracted;
+                run.valid = from_step.valid;
+                run.quarantined = from_step.quarantined;
+            }
+            (Pipeline::ProductSync, "load") => {
+                run.created = from_step.created;
+                run.updated = from_step.updated;
+                run.unchanged = from_step.unchanged;
+                run.failed = from_step.failed;
+            }
+            _ => {}
+        }
+    }
+}
+
+/// What a pipeline loaded for a tenant before its steps run.
+pub enum Prepared {
+    ProductSync { tenant: TenantConfig, secrets: TenantSecrets },
+}
+
+impl Prepared {
+    pub fn failure_threshold(&self) -> f64 {
+        match self {
+            Prepared::ProductSync { tenant, .. } => tenant.raw.failure_threshold,
+        }
+    }
+
+    /// The retry policy of a step: transform is deterministic, so trying it again cannot help.
+    pub fn step_policy(&self, step: &str) -> RetryPolicy {
+        match (self, step) {
+            (Prepared::ProductSync { .. }, "transform") => RetryPolicy::none(),
+            (Prepared::ProductSync { tenant, .. }, _) => RetryPolicy { max_attempts: 3, ..tenant.raw.retry.clone() },
+        }
+    }
+}
+
+/// Loads and checks what a pipeline needs for a tenant. `starting` adds the checks worth
+/// doing once, before a run is created (the tenant is enabled, the mapping compiles).
+pub async fn prepare(
+    engine: &Engine,
+    pipeline: Pipeline,
+    tenant_id: &TenantId,
+    starting: bool,
+) -> Result<Prepared, RunError> {
+    match pipeline {
+        Pipeline::ProductSync => {
+            let tenant = engine.tenant(tenant_id).await?;
+            if starting && !tenant.raw.enabled {
+                return Err(RunError::Disabled(tenant_id.to_string()));
+            }
+            let secrets = engine.tenant_secrets(&tenant).await?;
+            if starting {
+                engine
+                    .mappings
+                    .get(&tenant.raw.mapping_key)
+                    .await
+                    .map_err(|message| RunError::Mapping { tenant: tenant_id.to_string(), message })?;
+            }
+            Ok(Prepared::ProductSync { tenant, secrets })
+        }
+    }
+}
+
+pub async fn execute(
+    engine: &Engine,
+    prepared: &Prepared,
+    run: &RunRecord,
+    step: &str,
+    previous: &HashMap<String, String>,
+) -> Result<StepOutput, StepFailure> {
+    match prepared {
+        Prepared::ProductSync { tenant, secrets } => {
+            let context = StepContext { engine, tenant, secrets, run };
+            product_sync::execute(&context, step, previous).await
+        }
+    }
+}
