@@ -7,6 +7,7 @@
 //! payloads, and are idempotent given their inputs.
 
 pub mod engine;
+pub mod ior;
 pub mod mappings;
 pub mod notify;
 pub mod pipelines;

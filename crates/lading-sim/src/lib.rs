@@ -12,6 +12,7 @@ pub mod faults;
 pub mod gtin;
 mod http;
 pub mod kong;
+pub mod sap;
 mod seed;
 pub mod siesa;
 pub mod wms;

@@ -42,6 +42,8 @@ pub enum Command {
     Quarantine(QuarantineCommand),
     /// Run a simulator on 127.0.0.1 until Ctrl-C.
     Sim(SimArgs),
+    /// Compare two CSV files of customs lines field by field, with tolerances.
+    Compare(CompareArgs),
     /// Measure Lading's speed.
     Bench(BenchArgs),
 }
@@ -159,12 +161,39 @@ pub enum BenchTarget {
     Mapping,
     /// A full sync Siesa → Kong, then an incremental one with nothing changed.
     Sync,
+    /// Parse and load a full USITC HTS revision (`--file`, default data/hts/hts_2026_rev_10.json.gz).
+    Hts,
+    /// Generate customs lines for invoice items (`--records`, default 100,000).
+    Customs,
 }
 
 #[derive(Debug, Args)]
 pub struct BenchArgs {
     pub target: BenchTarget,
-    /// Records (mapping) or items (sync).
+    /// Records (mapping), items (sync) or invoice items (customs).
     #[arg(long)]
     pub records: Option<usize>,
+    /// The HTS revision for `bench hts` (gzip or plain JSON).
+    #[arg(long, default_value = "data/hts/hts_2026_rev_10.json.gz")]
+    pub file: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// Lines Lading generated (CSV, one row per HTS number of a line).
+    pub generated: PathBuf,
+    /// Lines the ERP reported, same format.
+    pub reported: PathBuf,
+    /// Tolerances as JSON; fields not named keep their defaults (docs/ior.md).
+    #[arg(long)]
+    pub tolerances: Option<PathBuf>,
+    /// Override one tolerance, e.g. `--set gross_kg_percent=3`; repeatable.
+    #[arg(long)]
+    pub set: Vec<String>,
+    /// Write the full report as JSON here.
+    #[arg(long)]
+    pub out_json: Option<PathBuf>,
+    /// Write one CSV row per difference here.
+    #[arg(long)]
+    pub out_csv: Option<PathBuf>,
 }

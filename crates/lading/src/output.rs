@@ -79,3 +79,25 @@ pub fn print_quarantine(entries: &[QuarantineEntry]) {
         println!("no quarantined records");
     }
 }
+
+pub fn print_comparison_summary(report: &lading_customs::compare::ComparisonReport) {
+    let s = &report.summary;
+    println!(
+        "lines: {} generated, {} reported, {} entries ({} failed)",
+        s.generated_lines, s.reported_lines, s.entries, s.entries_failed
+    );
+    println!(
+        "paired: {} ({} by line number, {} by best match), {} identical; unpaired: {} generated, {} reported",
+        s.paired_lines,
+        s.paired_by_line_number,
+        s.paired_by_best_match,
+        s.identical_lines,
+        s.unpaired_generated,
+        s.unpaired_reported
+    );
+    println!("differences: {} match, {} warn, {} fail", s.differences.matched, s.differences.warn, s.differences.fail);
+    println!(
+        "duty and fees: generated {}, reported {}; revenue impact {} ({})",
+        s.generated_duty_and_fees, s.reported_duty_and_fees, s.revenue_impact, s.revenue_impact_sign
+    );
+}

@@ -4,4 +4,5 @@
 //! `client.rs` (the wire: requests, pages, end of data), `source.rs` (the extract), `join.rs`
 //! when the source needs one, and `tests.rs` (fixture tests that need no server).
 
+pub mod sap;
 pub mod siesa;

@@ -1,6 +1,7 @@
 //! One module per command; `dispatch` routes the parsed command line to it.
 
 mod bench;
+mod compare;
 mod demo;
 mod inspect;
 mod sim;
@@ -25,6 +26,7 @@ pub async fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Runs(command) => inspect::runs(&open(&cli.data_dir)?, command, json).await,
         Command::Quarantine(command) => inspect::quarantine(&open(&cli.data_dir)?, command, json).await,
         Command::Sim(args) => sim::run(args).await,
+        Command::Compare(args) => compare::run(args, json),
         Command::Bench(args) => bench::run(args, json).await,
     }
 }
