@@ -93,11 +93,15 @@ fn measure_command(args: &[String]) -> Result<(), String> {
     };
     let tolerances = Tolerances::default();
     let started = Instant::now();
-    let (report, read_secs) = if via_lines {
+    let (report, read_secs, read_cpu, compare_cpu) = if via_lines {
+        let cpu_before = thread_cpu_secs();
         let generated = read_lines(generated)?;
         let reported = read_lines(reported)?;
         let read_secs = started.elapsed().as_secs_f64();
-        (compare(&generated, &reported, &tolerances), read_secs)
+        let read_cpu = thread_cpu_secs() - cpu_before;
+        let cpu_before = thread_cpu_secs();
+        let report = compare(&generated, &reported, &tolerances);
+        (report, read_secs, read_cpu, thread_cpu_secs() - cpu_before)
     } else {
         let (generated, reported) = if threads >= 2 {
             std::thread::scope(|scope| {
@@ -109,18 +113,28 @@ fn measure_command(args: &[String]) -> Result<(), String> {
         } else {
             (read_table(generated), read_table(reported))
         };
-        let (generated, reported) = (generated?, reported?);
+        let ((generated, generated_cpu), (reported, reported_cpu)) = (generated?, reported?);
         let read_secs = started.elapsed().as_secs_f64();
-        (compare_tables(&generated, &reported, &tolerances), read_secs)
+        let cpu_before = thread_cpu_secs();
+        let report = compare_tables(&generated, &reported, &tolerances);
+        (report, read_secs, generated_cpu + reported_cpu, thread_cpu_secs() - cpu_before)
     };
     let total_secs = started.elapsed().as_secs_f64();
-    print_result(if via_lines { "via_lines" } else { "table" }, threads, &report, read_secs, total_secs);
+    print_result(
+        if via_lines { "via_lines" } else { "table" },
+        threads,
+        &report,
+        (read_secs, total_secs),
+        (read_cpu, compare_cpu),
+    );
     Ok(())
 }
 
-fn read_table(path: &str) -> Result<LineTable, String> {
+fn read_table(path: &str) -> Result<(LineTable, f64), String> {
+    let cpu_before = thread_cpu_secs();
     let mut file = File::open(path).map_err(|e| format!("{path}: {e}"))?;
-    let mut reader = LinesCsvReader::new();
+    let size = file.metadata().map(|m| m.len() as usize).unwrap_or(0);
+    let mut reader = LinesCsvReader::with_size_hint(size);
     let mut block = vec![0u8; 1 << 20];
     loop {
         let read = file.read(&mut block).map_err(|e| format!("{path}: {e}"))?;
@@ -129,12 +143,22 @@ fn read_table(path: &str) -> Result<LineTable, String> {
         }
         reader.feed(&block[..read]).map_err(|e| format!("{path}: {e}"))?;
     }
-    reader.finish().map_err(|e| format!("{path}: {e}"))
+    let table = reader.finish().map_err(|e| format!("{path}: {e}"))?;
+    Ok((table, thread_cpu_secs() - cpu_before))
 }
 
 fn read_lines(path: &str) -> Result<Vec<lading_customs::model::CustomsLine>, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("{path}: {e}"))?;
     read_lines_csv(&bytes).map_err(|e| format!("{path}: {e}"))
+}
+
+/// CPU seconds the calling thread has run (scheduler statistics): unlike wall time, not
+/// inflated when other processes share the cores.
+fn thread_cpu_secs() -> f64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|text| text.split_whitespace().next().and_then(|ns| ns.parse::<f64>().ok()))
+        .map_or(0.0, |ns| ns / 1e9)
 }
 
 fn peak_rss_mb() -> f64 {
@@ -146,7 +170,9 @@ fn peak_rss_mb() -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
-fn print_result(mode: &str, threads: usize, report: &ComparisonReport, read_secs: f64, total_secs: f64) {
+fn print_result(mode: &str, threads: usize, report: &ComparisonReport, wall: (f64, f64), cpu: (f64, f64)) {
+    let (read_secs, total_secs) = wall;
+    let (read_cpu, compare_cpu) = cpu;
     let summary = &report.summary;
     println!(
         "lading {mode} (threads {threads}): {} vs {} lines, read {read_secs:.3} s, compare {:.3} s, total {total_secs:.3} s, peak rss {:.1} MB",
@@ -168,9 +194,14 @@ fn print_result(mode: &str, threads: usize, report: &ComparisonReport, read_secs
         report.failed()
     );
     println!(
-        "RESULT mode={mode} threads={threads} lines={} read_s={read_secs:.4} compare_s={:.4} total_s={total_secs:.4} peak_rss_mb={:.1}",
+        "  cpu: read {read_cpu:.3} s (all threads), compare {compare_cpu:.3} s, total {:.3} s",
+        read_cpu + compare_cpu
+    );
+    println!(
+        "RESULT mode={mode} threads={threads} lines={} read_s={read_secs:.4} compare_s={:.4} total_s={total_secs:.4} cpu_s={:.4} peak_rss_mb={:.1}",
         summary.generated_lines,
         total_secs - read_secs,
+        read_cpu + compare_cpu,
         peak_rss_mb()
     );
 }

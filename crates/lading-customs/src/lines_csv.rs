@@ -378,9 +378,6 @@ impl Parser {
         let Some(layout) = &self.layout else {
             return Ok(pos);
         };
-        if self.spans.len() < layout.field_count {
-            self.spans.resize(layout.field_count, FieldSpan::default());
-        }
         while pos < buf.len() {
             if let Some(next) = self.builder.further_row(buf, pos, layout, self.rows + 1, &mut self.spans)? {
                 self.rows += 1;
@@ -849,11 +846,14 @@ impl Builder {
         start: usize,
         layout: &Layout,
         row: usize,
-        spans: &mut [FieldSpan],
+        spans: &mut Vec<FieldSpan>,
     ) -> Result<Option<usize>, LinesCsvError> {
         let Some(current) = self.current else {
             return Ok(None);
         };
+        if spans.len() < layout.field_count {
+            spans.resize(layout.field_count, FieldSpan::default());
+        }
         let delimiter = layout.delimiter;
         let last_step = layout.plan.len().saturating_sub(1);
         let mut at = start;

@@ -237,3 +237,29 @@ fn amounts_in_every_report_format() {
         assert_eq!(parse_amount(text.as_bytes()), expected.map(dec), "{text:?}");
     }
 }
+
+#[test]
+fn mutated_csv_never_panics() {
+    // Thousands of damaged copies of a valid file: bytes replaced by separators, quotes, line
+    // breaks, digits or garbage. Reading may fail, but only with an error.
+    let csv = write_lines_csv(&varied_lines()).into_bytes();
+    let replacements = [b',', b'"', b'\n', b'\r', b'0', b'-', b';', 0xff, b' ', b'.'];
+    let mut state: u64 = 0x1234_5678;
+    let mut next = || {
+        state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        (state >> 33) as usize
+    };
+    for _ in 0..3000 {
+        let mut damaged = csv.clone();
+        for _ in 0..1 + next() % 4 {
+            let at = next() % damaged.len();
+            damaged[at] = replacements[next() % replacements.len()];
+        }
+        let _ = read_lines_csv(&damaged);
+        let mut reader = LinesCsvReader::new();
+        let split = next() % damaged.len();
+        if reader.feed(&damaged[..split]).is_ok() && reader.feed(&damaged[split..]).is_ok() {
+            let _ = reader.finish();
+        }
+    }
+}

@@ -182,3 +182,26 @@ fn many_leftovers_in_one_entry_pair_by_bucket_without_scoring_every_pair() {
     let first = &report.entries[0].pairs[0];
     assert_eq!((first.generated_line, first.reported_line), (1, 1200));
 }
+
+#[test]
+fn extreme_and_odd_lines_never_panic() {
+    use rust_decimal::Decimal;
+    let mut huge = line("E1", 1);
+    huge.entered_value = Decimal::MAX;
+    huge.gross_kg = Decimal::MIN;
+    huge.tariffs[0].duty = Decimal::MAX;
+    let mut tiny = line("E1", 1);
+    tiny.entered_value = Decimal::MIN;
+    tiny.gross_kg = Decimal::MAX;
+    tiny.tariffs[0].duty = Decimal::MIN;
+    let mut bare = line("", u16::MAX);
+    bare.tariffs.clear();
+    bare.quantities.clear();
+    bare.origin.clear();
+    let odd = vec![huge.clone(), huge.clone(), bare.clone(), tiny.clone(), line("E1", 0)];
+    let others = vec![tiny, bare, huge, line("E1", 1), line("E1", 1)];
+    for (generated, reported) in [(&odd, &others), (&others, &odd), (&odd, &odd), (&odd, &Vec::new())] {
+        let report = compare(generated, reported, &Tolerances::default());
+        let _ = (report.to_json(), report.to_csv(), report.failed());
+    }
+}

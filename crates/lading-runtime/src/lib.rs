@@ -8,6 +8,7 @@
 
 pub mod engine;
 pub mod ior;
+pub mod ior_daily;
 pub mod mappings;
 pub mod notify;
 pub mod pipelines;

@@ -5,7 +5,9 @@
 //! which function executes a step.
 
 use crate::engine::Engine;
+use crate::ior_daily;
 use crate::product_sync::{self, StepContext, StepFailure, StepOutput};
+use lading_customs::config::IorConfig;
 use crate::runner::RunError;
 use lading_core::TenantId;
 use lading_core::config::TenantConfig;
@@ -18,14 +20,17 @@ use std::collections::HashMap;
 pub enum Pipeline {
     /// Siesa → mapping → a product adapter.
     ProductSync,
+    /// SAP → master tables → customs lines → comparison with SAP's → alert.
+    IorDaily,
 }
 
 impl Pipeline {
-    pub const ALL: [Pipeline; 1] = [Pipeline::ProductSync];
+    pub const ALL: [Pipeline; 2] = [Pipeline::ProductSync, Pipeline::IorDaily];
 
     pub fn name(self) -> &'static str {
         match self {
             Pipeline::ProductSync => product_sync::PIPELINE,
+            Pipeline::IorDaily => ior_daily::PIPELINE,
         }
     }
 
@@ -36,6 +41,7 @@ impl Pipeline {
     pub fn steps(self) -> &'static [&'static str] {
         match self {
             Pipeline::ProductSync => &product_sync::STEPS,
+            Pipeline::IorDaily => &ior_daily::STEPS,
         }
     }
 
@@ -54,6 +60,15 @@ impl Pipeline {
                 run.unchanged = from_step.unchanged;
                 run.failed = from_step.failed;
             }
+            (Pipeline::IorDaily, "etl") => {
+                run.extracted = from_step.extracted;
+                run.valid = from_step.valid;
+                run.quarantined = from_step.quarantined;
+            }
+            (Pipeline::IorDaily, "generate") => {
+                run.created = from_step.created;
+                run.failed = from_step.failed;
+            }
             _ => {}
         }
     }
@@ -62,12 +77,14 @@ impl Pipeline {
 /// What a pipeline loaded for a tenant before its steps run.
 pub enum Prepared {
     ProductSync { tenant: TenantConfig, secrets: TenantSecrets },
+    IorDaily { config: IorConfig },
 }
 
 impl Prepared {
     pub fn failure_threshold(&self) -> f64 {
         match self {
             Prepared::ProductSync { tenant, .. } => tenant.raw.failure_threshold,
+            Prepared::IorDaily { config } => config.raw.failure_threshold,
         }
     }
 
@@ -76,6 +93,12 @@ impl Prepared {
         match (self, step) {
             (Prepared::ProductSync { .. }, "transform") => RetryPolicy::none(),
             (Prepared::ProductSync { tenant, .. }, _) => RetryPolicy { max_attempts: 3, ..tenant.raw.retry.clone() },
+            // The SAP client retries each call; a step is only tried again after a transient
+            // failure the client gave up on.
+            (Prepared::IorDaily { .. }, "ingest" | "alert") => {
+                RetryPolicy { max_attempts: 2, initial_backoff_ms: 500, max_backoff_ms: 5_000, backoff_rate: 2.0 }
+            }
+            (Prepared::IorDaily { .. }, _) => RetryPolicy::none(),
         }
     }
 }
@@ -104,6 +127,17 @@ pub async fn prepare(
             }
             Ok(Prepared::ProductSync { tenant, secrets })
         }
+        Pipeline::IorDaily => {
+            let config = crate::ior::load_config(engine, tenant_id).await?;
+            if starting && !config.raw.enabled {
+                return Err(RunError::Ior(crate::ior::IorError::Disabled { tenant: tenant_id.to_string() }));
+            }
+            if starting {
+                crate::ior::sap_credentials(engine, &config).await?;
+                ior_daily::tolerances(&config).map_err(|f| RunError::Mapping { tenant: tenant_id.to_string(), message: f.message })?;
+            }
+            Ok(Prepared::IorDaily { config })
+        }
     }
 }
 
@@ -119,5 +153,6 @@ pub async fn execute(
             let context = StepContext { engine, tenant, secrets, run };
             product_sync::execute(&context, step, previous).await
         }
+        Prepared::IorDaily { config } => ior_daily::execute(engine, config, run, step, previous).await,
     }
 }

@@ -18,11 +18,13 @@ pub struct RunOptions {
     pub full: bool,
     /// What started the run: `manual`, `schedule`, `demo`, …
     pub trigger: String,
+    /// Pipeline parameters kept on the run (the IOR run date and window).
+    pub params: Option<serde_json::Value>,
 }
 
 impl Default for RunOptions {
     fn default() -> Self {
-        RunOptions { full: false, trigger: "manual".into() }
+        RunOptions { full: false, trigger: "manual".into(), params: None }
     }
 }
 
@@ -38,6 +40,8 @@ pub enum RunError {
     Disabled(String),
     #[error("tenant {tenant}: {message}")]
     Mapping { tenant: String, message: String },
+    #[error(transparent)]
+    Ior(#[from] crate::ior::IorError),
 }
 
 /// Creates a run of a tenant's product sync and its pending steps; see [`start_pipeline_run`].
@@ -67,6 +71,7 @@ pub async fn start_pipeline_run(
         counters: Counters::default(),
         error: None,
         failed_step: None,
+        params: options.params.clone(),
     };
     engine.state.put_run(&run).await?;
     for name in pipeline.steps() {

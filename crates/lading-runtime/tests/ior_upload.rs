@@ -181,6 +181,9 @@ async fn a_malformed_csv_fails_with_its_row_and_column_and_writes_nothing() {
         error.to_string().contains("Product_List.csv row 1, column origin: the header has no column \"origin\""),
         "{error}"
     );
+    let all_bad = "Material,Packaging Type,KG per Unit\r\n300101,CARTON,-1\r\n";
+    let report = ior::upload(&world.engine, &world.tenant, "packaging_materials", all_bad.as_bytes()).await.unwrap();
+    assert_eq!((report.rows_written, report.quarantined.len()), (0, 1));
     let error = ior::upload(&world.engine, &world.tenant, "transactions", b"x").await.unwrap_err();
     assert!(matches!(error, IorError::UnknownTable { .. }), "{error}");
 }

@@ -115,7 +115,7 @@ fn id(tenant: &str) -> TenantId {
 }
 
 async fn sync(world: &World, tenant: &str, full: bool) -> RunRecord {
-    runner::sync(&world.engine, &id(tenant), &RunOptions { full, trigger: "test".into() }).await.unwrap()
+    runner::sync(&world.engine, &id(tenant), &RunOptions { full, trigger: "test".into(), params: None }).await.unwrap()
 }
 
 /// The records the catalogue plants as invalid: they must be quarantined, never sent.

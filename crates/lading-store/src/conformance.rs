@@ -32,6 +32,7 @@ fn run(run_id: &str, tenant: &str, started_at: &str, status: Status) -> RunRecor
         counters: Counters::default(),
         error: None,
         failed_step: None,
+        params: None,
     }
 }
 

@@ -71,6 +71,10 @@ pub struct RunRecord {
     /// The step that failed after its retries, when one did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failed_step: Option<String>,
+    /// What the run is for, as its pipeline reads it (dates, windows); kept so a resumed run
+    /// does the same work.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub params: Option<serde_json::Value>,
 }
 
 /// One step of a run. `output_ref` is an object key (or a small JSON of keys): steps pass

@@ -354,18 +354,25 @@ struct Sum {
 const POWERS_OF_TEN: [i128; 7] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000];
 
 impl Sum {
-    #[inline]
+    #[inline(always)]
     fn add(&mut self, amount: Decimal) {
         let scale = amount.scale();
-        if let Some(&factor) = POWERS_OF_TEN.get(6usize.saturating_sub(scale as usize))
-            && scale <= 6
-            && let Some(sum) =
-                amount.mantissa().checked_mul(factor).and_then(|value| self.millionths.checked_add(value))
+        if scale <= 6
+            && let Some(sum) = amount
+                .mantissa()
+                .checked_mul(POWERS_OF_TEN[6 - scale as usize])
+                .and_then(|value| self.millionths.checked_add(value))
         {
             self.millionths = sum;
             self.scale = self.scale.max(scale);
-            return;
+        } else {
+            self.add_slowly(amount);
         }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn add_slowly(&mut self, amount: Decimal) {
         self.rest = self.rest.saturating_add(amount);
     }
 

@@ -148,6 +148,7 @@ impl RecentTexts {
     const SLOTS: usize = 1024;
 
     /// The first and last eight (or four, or one) bytes: with the length, the whole text.
+    #[inline(always)]
     fn pack(bytes: &[u8]) -> Option<u128> {
         let len = bytes.len();
         let load8 = |at: usize| {

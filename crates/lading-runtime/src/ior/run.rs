@@ -84,6 +84,7 @@ pub(crate) async fn start(
         counters: Counters::default(),
         error: None,
         failed_step: None,
+        params: None,
     };
     engine.state.put_run(&run).await?;
     for name in steps {

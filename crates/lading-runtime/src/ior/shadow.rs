@@ -222,7 +222,7 @@ fn leaf_equal(path: &str, left: &Value, right: &Value) -> bool {
         (Some(a), Some(b)) => {
             let field = path.rsplit('.').next().unwrap_or(path);
             let tolerance = if KG_FIELDS.contains(&field) { KG_TOLERANCE } else { Decimal::ZERO };
-            (a - b).abs() <= tolerance
+            a.checked_sub(b).is_some_and(|difference| difference.abs() <= tolerance)
         }
         _ => false,
     }

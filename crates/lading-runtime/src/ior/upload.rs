@@ -4,8 +4,8 @@
 //! A file that is not a well-formed CSV of the table's columns fails as a whole with the row
 //! and column of the first problem, and nothing is written. Otherwise the valid records
 //! replace the table (one transaction) and the invalid ones are quarantined with their reasons,
-//! named by the file's columns and carrying their CSV row. The upload is recorded as a run of
-//! pipeline `ior-upload`.
+//! named by the file's columns and carrying their CSV row; a file without a single valid record
+//! leaves the table as it was. The upload is recorded as a run of pipeline `ior-upload`.
 
 use super::config::load_config;
 use super::etl::{Sink, hts_reference, product_numbers};
@@ -37,7 +37,7 @@ pub struct UploadReport {
     pub file: String,
     /// Records read from the file.
     pub records: usize,
-    /// Rows now in the table.
+    /// Rows written to the table (0 and the table untouched when no record was valid).
     pub rows_written: usize,
     pub quarantined: Vec<UploadProblem>,
 }
@@ -105,7 +105,15 @@ pub async fn upload(engine: &Engine, tenant: &TenantId, table: &str, csv: &[u8])
 
     let mut run = super::run::start(engine, tenant, &format!("{PIPELINE}-upload"), "upload", &["upload"]).await?;
     let sink = Sink { engine, tenant, run_id: &run.run_id, job: table, file: Some(file) };
-    sink.write(table, &output).await?;
+    if output.rows.is_empty() && !output.rejected.is_empty() {
+        // Not one valid record: keep the table rather than empty it (a wrong file, a wrong
+        // revision); the records are quarantined with their reasons all the same.
+        sink.quarantine(&output).await?;
+    } else {
+        // In shadow mode the importer's files stay the source of the generated lines, beside
+        // the tables the pipeline writes; after the cut-over an upload replaces the live table.
+        sink.write(&crate::ior_daily::master_table(&config, table), &output).await?;
+    }
     let records = output.records() as u64;
     run.counters = Counters {
         extracted: records,

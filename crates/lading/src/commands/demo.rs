@@ -175,7 +175,7 @@ pub async fn run(data_dir: &Path, args: DemoArgs, json: bool) -> Result<ExitCode
     }
 
     let started = Instant::now();
-    let full = sync_all(&engine, &RunOptions { full: true, trigger: "demo".into() }, json).await?;
+    let full = sync_all(&engine, &RunOptions { full: true, trigger: "demo".into(), params: None }, json).await?;
     let full_secs = started.elapsed().as_secs_f64();
 
     let changed = (args.items / 100).max(1);
@@ -184,7 +184,7 @@ pub async fn run(data_dir: &Path, args: DemoArgs, json: bool) -> Result<ExitCode
         systems.siesa.mutate(tenant.company, changed, added);
     }
     let started = Instant::now();
-    let incremental = sync_all(&engine, &RunOptions { full: false, trigger: "demo".into() }, json).await?;
+    let incremental = sync_all(&engine, &RunOptions { full: false, trigger: "demo".into(), params: None }, json).await?;
     let incremental_secs = started.elapsed().as_secs_f64();
 
     let all: Vec<&RunRecord> = full.iter().chain(incremental.iter()).collect();

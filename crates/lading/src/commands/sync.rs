@@ -12,7 +12,7 @@ use std::process::ExitCode;
 
 pub async fn run(engine: &Engine, args: SyncArgs, json: bool) -> Result<ExitCode, Failure> {
     let id = tenant_id(&args.tenant)?;
-    let options = RunOptions { full: args.full, trigger: "manual".into() };
+    let options = RunOptions { full: args.full, trigger: "manual".into(), params: None };
     let run = start_run(engine, &id, &options).await?;
     let bar = progress_bar(json, lading_runtime::product_sync::STEPS.len() as u64, &format!("{id}"));
     let run = run_to_end(engine, &run.run_id, |step| {
