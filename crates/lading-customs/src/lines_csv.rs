@@ -251,12 +251,14 @@ impl LinesCsvReader {
     /// costs address space, not memory), so the table is not copied as it grows.
     pub fn with_size_hint(total_bytes: usize) -> Self {
         let mut reader = LinesCsvReader::default();
-        let table = &mut reader.parser.builder.table;
-        let rows = total_bytes / 100;
-        table.lines.reserve(rows / 2);
-        table.quantities.reserve(rows / 2);
-        table.tariffs.reserve(rows);
-        reader.parser.builder.given.reserve(rows / 2);
+        let builder = &mut reader.parser.builder;
+        // About 120 bytes a row and 2.8 rows a line; a hint past 4 GB reserves for 4 GB, and
+        // room that cannot be had is simply not reserved.
+        let rows = total_bytes.min(u32::MAX as usize) / 100;
+        let _ = builder.table.lines.try_reserve(rows / 2);
+        let _ = builder.table.quantities.try_reserve(rows / 2);
+        let _ = builder.table.tariffs.try_reserve(rows);
+        let _ = builder.given.try_reserve(rows / 2);
         reader
     }
 

@@ -44,6 +44,15 @@ pub enum Command {
     Sim(SimArgs),
     /// Compare two CSV files of customs lines field by field, with tolerances.
     Compare(CompareArgs),
+    /// Run a pipeline now: `ior-daily` (SAP → tables → customs lines → comparison → alert).
+    Run(RunArgs),
+    /// Importer of record: its config, its SAP secret, its generated lines.
+    #[command(subcommand)]
+    Ior(IorCommand),
+    /// Load one master table from the importer's CSV (manual fallback; shadow mode source).
+    Upload(UploadArgs),
+    /// Compare the pipeline's master tables with the importer's CSV files (shadow validation).
+    Validate(ValidateArgs),
     /// Measure Lading's speed.
     Bench(BenchArgs),
 }
@@ -196,4 +205,74 @@ pub struct CompareArgs {
     /// Write one CSV row per difference here.
     #[arg(long)]
     pub out_csv: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum PipelineName {
+    /// SAP → master tables → customs lines → comparison with SAP's → alert.
+    IorDaily,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    pub pipeline: PipelineName,
+    #[arg(long)]
+    pub tenant: String,
+    /// The run's day (YYYY-MM-DD); today by default.
+    #[arg(long)]
+    pub date: Option<chrono::NaiveDate>,
+    /// First billing date to read (with --to); the day before --date by default.
+    #[arg(long, requires = "to")]
+    pub from: Option<chrono::NaiveDate>,
+    #[arg(long, requires = "from")]
+    pub to: Option<chrono::NaiveDate>,
+    /// Read the master data too, not only the daily transactions.
+    #[arg(long)]
+    pub all_sources: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IorCommand {
+    /// Store a tenant's importer-of-record config from a JSON file (docs/ior.md).
+    Setup {
+        #[arg(long)]
+        file: PathBuf,
+    },
+    /// Store the SAP user as `sap-integration/{tenant}/sap`: JSON `{"username", "password"}`
+    /// from a file or standard input (the default).
+    Secret {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long, default_value = "-")]
+        file: PathBuf,
+    },
+    /// The generated customs lines of a tenant, as CSV (the format `lading compare` reads).
+    Lines {
+        #[arg(long)]
+        tenant: String,
+        /// Only this entry.
+        #[arg(long)]
+        entry: Option<String>,
+        /// SAP's reported lines instead of the generated ones.
+        #[arg(long)]
+        reported: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct UploadArgs {
+    /// product_master, hts_reference, tariff_sequencing or packaging_materials.
+    pub table: String,
+    pub file: PathBuf,
+    #[arg(long)]
+    pub tenant: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// The directory holding Product_List.csv, HTS_Code.csv, HTS Tariff.csv, Packaging_Material.csv.
+    #[arg(long)]
+    pub against: PathBuf,
+    #[arg(long)]
+    pub tenant: String,
 }

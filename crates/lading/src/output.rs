@@ -101,3 +101,40 @@ pub fn print_comparison_summary(report: &lading_customs::compare::ComparisonRepo
         s.generated_duty_and_fees, s.reported_duty_and_fees, s.revenue_impact, s.revenue_impact_sign
     );
 }
+
+/// The summary of a stored comparison report (its JSON form).
+pub fn print_comparison_json_summary(summary: &serde_json::Value) {
+    let n = |key: &str| summary[key].as_u64().unwrap_or(0);
+    println!(
+        "  lines: {} generated, {} reported, {} entries ({} with failures)",
+        n("generated_lines"),
+        n("reported_lines"),
+        n("entries"),
+        n("entries_failed")
+    );
+    println!("  unpaired: {} generated, {} reported", n("unpaired_generated"), n("unpaired_reported"));
+    let d = &summary["differences"];
+    println!(
+        "  differences: {} match, {} warn, {} fail; revenue impact {}",
+        d["match"].as_u64().unwrap_or(0),
+        d["warn"].as_u64().unwrap_or(0),
+        d["fail"].as_u64().unwrap_or(0),
+        summary["revenue_impact"].as_str().unwrap_or("?")
+    );
+}
+
+pub fn print_shadow_report(report: &lading_runtime::ior::ShadowReport) {
+    println!("{:<22} {:<26} {:>9} {:>9} {:>8} {:>8}", "table", "file", "pipeline", "csv", "matched", "match %");
+    for t in &report.tables {
+        println!(
+            "{:<22} {:<26} {:>9} {:>9} {:>8} {:>7.1}%",
+            t.table, t.file, t.pipeline_rows, t.csv_rows, t.matched, t.match_percent
+        );
+        for d in t.differences.iter().take(5) {
+            println!("    {d:?}");
+        }
+    }
+    if !report.ignored_files.is_empty() {
+        println!("ignored: {}", report.ignored_files.join(", "));
+    }
+}

@@ -53,12 +53,35 @@ fn the_demo_syncs_two_tenants_fully_then_incrementally() {
     assert!(text.contains("full sync of both tenants"), "{text}");
     assert!(text.contains("incremental sync"), "{text}");
     assert!(text.contains("acme") && text.contains("globex"), "{text}");
+    assert!(text.contains("shadow validation") && text.contains("100.0%"), "{text}");
+
+    // The generated lines export as CSV, and `lading compare` finds the planted discrepancies
+    // between them and SAP's own lines.
+    let demo = dir.path().join("demo");
+    let generated = lading(&demo, &["ior", "lines", "--tenant", "ergo"]);
+    let reported = lading(&demo, &["ior", "lines", "--tenant", "ergo", "--reported"]);
+    assert!(generated.status.success() && reported.status.success(), "{}", stderr(&generated));
+    std::fs::write(dir.path().join("generated.csv"), &generated.stdout).unwrap();
+    std::fs::write(dir.path().join("reported.csv"), &reported.stdout).unwrap();
+    let g = dir.path().join("generated.csv");
+    let r = dir.path().join("reported.csv");
+    let compared = lading(dir.path(), &["--json", "compare", g.to_str().unwrap(), r.to_str().unwrap()]);
+    assert_eq!(compared.status.code(), Some(1), "discrepancies fail the comparison: {}", stderr(&compared));
+    let report: serde_json::Value = serde_json::from_slice(&compared.stdout).unwrap();
+    assert!(report["summary"]["differences"]["fail"].as_u64().unwrap() > 0);
+    let same = lading(dir.path(), &["compare", g.to_str().unwrap(), g.to_str().unwrap()]);
+    assert!(same.status.success(), "a file matches itself: {}", stderr(&same));
+    let loose = lading(dir.path(), &["compare", g.to_str().unwrap(), r.to_str().unwrap(), "--set", "nonsense=1"]);
+    assert_eq!(loose.status.code(), Some(2), "{}", stderr(&loose));
 
     // The demo's state is an ordinary data dir: the other commands read it.
-    let demo = dir.path().join("demo");
     let runs = lading(&demo, &["--json", "runs", "list"]);
     assert!(runs.status.success(), "{}", stderr(&runs));
     let runs: Vec<serde_json::Value> = serde_json::from_slice(&runs.stdout).unwrap();
+    let ior: Vec<&serde_json::Value> = runs.iter().filter(|r| r["pipeline"] == "ior-daily").collect();
+    assert_eq!(ior.len(), 1, "the importer-of-record run: {runs:?}");
+    assert!(ior[0]["counters"]["created"].as_u64().unwrap() > 0, "customs lines generated");
+    let runs: Vec<serde_json::Value> = runs.into_iter().filter(|r| r["pipeline"] == "product-sync").collect();
     assert_eq!(runs.len(), 4);
     assert!(runs.iter().all(|r| r["status"] == "succeeded"), "{runs:?}");
     let incremental: Vec<&serde_json::Value> = runs.iter().filter(|r| r["full"] == false).collect();
@@ -120,6 +143,12 @@ fn bad_input_gets_one_clear_line_and_a_distinct_exit_code() {
     // Unknown tenant and run.
     check(&["sync", "--tenant", "nobody"], "", 3, &["unknown tenant", "nobody"]);
     check(&["runs", "show", "no-such-run"], "", 3, &["unknown run"]);
+    // An importer-of-record run without its config, and a malformed customs-lines CSV.
+    check(&["run", "ior-daily", "--tenant", "acme"], "", 2, &["acme", "lading ior setup"]);
+    let bad_csv = dir.path().join("bad.csv");
+    std::fs::write(&bad_csv, "entry_number,line_number\nE1,not-a-number\n").unwrap();
+    let path = bad_csv.to_str().unwrap();
+    check(&["compare", path, path], "", 2, &["row"]);
     // A secret of the wrong shape: named, not echoed.
     let added =
         lading_with_stdin(dir.path(), &["tenants", "add", "--file", "-"], &tenant_json("acme", "http://127.0.0.1:9"));

@@ -134,9 +134,21 @@ impl<'a> Context<'a> {
 
 /// Compares two tables; see [`super::compare`].
 pub(crate) fn compare_tables(generated: &LineTable, reported: &LineTable, tolerances: &Tolerances) -> ComparisonReport {
+    let parallel = generated.lines.len() + reported.lines.len() >= PARALLEL_FROM_LINES
+        && std::thread::available_parallelism().is_ok_and(|cores| cores.get() >= 2);
+    compare_tables_on(generated, reported, tolerances, parallel)
+}
+
+/// [`compare_tables`] on one thread or two; the report is the same.
+fn compare_tables_on(
+    generated: &LineTable,
+    reported: &LineTable,
+    tolerances: &Tolerances,
+    parallel: bool,
+) -> ComparisonReport {
     let ctx = Context::new(generated, reported, tolerances);
     let pairing = pair_lines(&ctx);
-    build_report(&ctx, &pairing)
+    build_report(&ctx, &pairing, parallel)
 }
 
 /// Which reported line each generated line is paired with, and how.
@@ -346,20 +358,20 @@ fn shown_amount(value: Decimal) -> Decimal {
 /// is what adding the amounts as `Decimal`s gives, scale included.
 #[derive(Clone, Copy, Debug, Default)]
 struct Sum {
-    millionths: i128,
+    millionths: i64,
     scale: u32,
     rest: Decimal,
 }
 
-const POWERS_OF_TEN: [i128; 7] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000];
+const POWERS_OF_TEN: [i64; 7] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000];
 
 impl Sum {
     #[inline(always)]
     fn add(&mut self, amount: Decimal) {
         let scale = amount.scale();
         if scale <= 6
-            && let Some(sum) = amount
-                .mantissa()
+            && let Ok(mantissa) = i64::try_from(amount.mantissa())
+            && let Some(sum) = mantissa
                 .checked_mul(POWERS_OF_TEN[6 - scale as usize])
                 .and_then(|value| self.millionths.checked_add(value))
         {
@@ -379,8 +391,7 @@ impl Sum {
     fn value(&self) -> Decimal {
         // Every amount added had at most `scale` decimals, so the division is exact.
         let divisor = POWERS_OF_TEN[6usize.saturating_sub(self.scale as usize)];
-        let summed = Decimal::try_from_i128_with_scale(self.millionths / divisor, self.scale)
-            .unwrap_or(if self.millionths < 0 { Decimal::MIN } else { Decimal::MAX });
+        let summed = Decimal::new(self.millionths / divisor, self.scale.min(6));
         if self.rest.is_zero() && self.rest.scale() == 0 {
             return summed;
         }
@@ -390,18 +401,104 @@ impl Sum {
     }
 }
 
-/// Running totals of one entry on both sides.
+/// One side's running totals of one entry.
+#[derive(Clone, Debug, Default)]
+struct SideTotals {
+    lines: u32,
+    entered_value: Sum,
+    charges: Sum,
+    duty: Sum,
+    mpf: Sum,
+    hmf: Sum,
+    by_class: Vec<(DutyClass, Sum)>,
+}
+
+/// Every entry's totals on one side, by report slot.
+fn side_totals(ctx: &Context<'_>, side: Side, slot_of_entry: &[u32], slots: usize) -> Vec<SideTotals> {
+    let mut totals = vec![SideTotals::default(); slots];
+    let table = ctx.table(side);
+    for line in &table.lines {
+        let entry = &mut totals[slot_of_entry[ctx.entry_id(side, line) as usize] as usize];
+        entry.lines += 1;
+        entry.entered_value.add(line.entered_value);
+        entry.charges.add(line.charges);
+        entry.mpf.add(line.mpf);
+        entry.hmf.add(line.hmf);
+        let tariffs = table.tariffs_of(line);
+        for (position, tariff) in tariffs.iter().enumerate() {
+            entry.duty.add(tariff.duty);
+            let class = if position + 1 == tariffs.len() {
+                DutyClass::General
+            } else {
+                match tariff.programme.or(ctx.programme_of_hts[ctx.hts_id(side, tariff) as usize]) {
+                    Some(programme) => DutyClass::Programme(programme),
+                    None => DutyClass::Unassigned,
+                }
+            };
+            match entry.by_class.iter_mut().find(|(c, _)| *c == class) {
+                Some((_, sum)) => sum.add(tariff.duty),
+                None => {
+                    let mut sum = Sum::default();
+                    sum.add(tariff.duty);
+                    entry.by_class.push((class, sum));
+                }
+            }
+        }
+    }
+    totals
+}
+
+/// What comparing a range of generated lines with their pairs found: the pairs that differ
+/// (with the generated line's index), and counts.
+#[derive(Default)]
+struct PairOutcome {
+    differing: Vec<(u32, LinePair)>,
+    differences: SeverityCounts,
+    lines_by_severity: SeverityCounts,
+}
+
+fn compare_pairs(ctx: &Context<'_>, pairing: &Pairing, range: std::ops::Range<usize>) -> PairOutcome {
+    let mut outcome = PairOutcome::default();
+    let mut diffs = Vec::new();
+    for g in range {
+        let r = pairing.reported_of[g];
+        if r == NO_ID {
+            continue;
+        }
+        let (line, other) = (&ctx.generated.lines[g], &ctx.reported.lines[r as usize]);
+        compare_lines(ctx, line, other, &mut diffs);
+        if diffs.is_empty() {
+            continue;
+        }
+        let severity = diffs.iter().map(|d| d.severity).max().unwrap_or(Severity::Match);
+        for diff in &diffs {
+            outcome.differences.add(diff.severity);
+        }
+        outcome.lines_by_severity.add(severity);
+        outcome.differing.push((
+            g as u32,
+            LinePair {
+                generated_line: line.line_number,
+                reported_line: other.line_number,
+                paired_by: if pairing.best_match[g] { PairedBy::BestMatch } else { PairedBy::LineNumber },
+                hts10: hts_text(ctx, Side::Generated, line),
+                severity,
+                differences: std::mem::take(&mut diffs),
+            },
+        ));
+    }
+    outcome
+}
+
+/// Below this many lines in all, one thread does everything.
+const PARALLEL_FROM_LINES: usize = 20_000;
+
+/// Everything found about one entry, before it becomes an [`EntryComparison`].
 #[derive(Default)]
 struct EntryAccumulator {
     /// The entry as the side that first had it writes it.
     first: Option<(Side, u32)>,
-    lines: [u32; 2],
-    entered_value: [Sum; 2],
-    charges: [Sum; 2],
-    duty: [Sum; 2],
-    mpf: [Sum; 2],
-    hmf: [Sum; 2],
-    by_class: Vec<(DutyClass, [Sum; 2])>,
+    totals: [SideTotals; 2],
     paired: u32,
     identical: u32,
     pairs: Vec<LinePair>,
@@ -409,85 +506,74 @@ struct EntryAccumulator {
     unpaired_reported: Vec<UnpairedLine>,
 }
 
-fn build_report(ctx: &Context<'_>, pairing: &Pairing) -> ComparisonReport {
+fn build_report(ctx: &Context<'_>, pairing: &Pairing, parallel: bool) -> ComparisonReport {
     let mut slot_of_entry = vec![NO_ID; ctx.entries.texts.len()];
     let mut accumulators: Vec<EntryAccumulator> = Vec::new();
     for side in [Side::Generated, Side::Reported] {
-        let index = side as usize;
-        let table = ctx.table(side);
-        for line in &table.lines {
+        for line in &ctx.table(side).lines {
             let entry = ctx.entry_id(side, line) as usize;
             if slot_of_entry[entry] == NO_ID {
                 slot_of_entry[entry] = accumulators.len() as u32;
                 accumulators.push(EntryAccumulator { first: Some((side, line.entry)), ..EntryAccumulator::default() });
             }
-            let accumulator = &mut accumulators[slot_of_entry[entry] as usize];
-            accumulator.lines[index] += 1;
-            accumulator.entered_value[index].add(line.entered_value);
-            accumulator.charges[index].add(line.charges);
-            accumulator.mpf[index].add(line.mpf);
-            accumulator.hmf[index].add(line.hmf);
-            let tariffs = table.tariffs_of(line);
-            for (position, tariff) in tariffs.iter().enumerate() {
-                accumulator.duty[index].add(tariff.duty);
-                let class = if position + 1 == tariffs.len() {
-                    DutyClass::General
-                } else {
-                    match tariff.programme.or(ctx.programme_of_hts[ctx.hts_id(side, tariff) as usize]) {
-                        Some(programme) => DutyClass::Programme(programme),
-                        None => DutyClass::Unassigned,
-                    }
-                };
-                match accumulator.by_class.iter_mut().find(|(c, _)| *c == class) {
-                    Some((_, sums)) => sums[index].add(tariff.duty),
-                    None => {
-                        let mut sums = [Sum::default(); 2];
-                        sums[index].add(tariff.duty);
-                        accumulator.by_class.push((class, sums));
-                    }
-                }
-            }
         }
     }
 
-    let mut summary_differences = SeverityCounts::default();
-    let mut lines_by_severity = SeverityCounts::default();
+    // Two independent halves of the work: one side's totals and half the pairs each.
+    let slots = accumulators.len();
+    let lines = ctx.generated.lines.len();
+    let middle = lines / 2;
+    let ((generated_totals, first_half), (reported_totals, second_half)) = if parallel {
+        std::thread::scope(|scope| {
+            let first = scope.spawn(|| {
+                (side_totals(ctx, Side::Generated, &slot_of_entry, slots), compare_pairs(ctx, pairing, 0..middle))
+            });
+            let second =
+                (side_totals(ctx, Side::Reported, &slot_of_entry, slots), compare_pairs(ctx, pairing, middle..lines));
+            (first.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), second)
+        })
+    } else {
+        (
+            (side_totals(ctx, Side::Generated, &slot_of_entry, slots), compare_pairs(ctx, pairing, 0..middle)),
+            (side_totals(ctx, Side::Reported, &slot_of_entry, slots), compare_pairs(ctx, pairing, middle..lines)),
+        )
+    };
+    for (accumulator, (generated, reported)) in
+        accumulators.iter_mut().zip(generated_totals.into_iter().zip(reported_totals))
+    {
+        accumulator.totals = [generated, reported];
+    }
+
+    let mut summary_differences = first_half.differences;
+    let mut lines_by_severity = first_half.lines_by_severity;
+    for (counts, more) in
+        [(&mut summary_differences, second_half.differences), (&mut lines_by_severity, second_half.lines_by_severity)]
+    {
+        counts.matched += more.matched;
+        counts.warn += more.warn;
+        counts.fail += more.fail;
+    }
     let (mut paired, mut by_best_match, mut identical) = (0u64, 0u64, 0u64);
-    let mut diffs = Vec::new();
+    let mut differing = first_half.differing.into_iter().chain(second_half.differing).peekable();
     for (g, line) in ctx.generated.lines.iter().enumerate() {
-        let slot = slot_of_entry[ctx.entry_id(Side::Generated, line) as usize] as usize;
-        let r = pairing.reported_of[g];
-        if r == NO_ID {
-            accumulators[slot].unpaired_generated.push(unpaired(ctx, Side::Generated, line));
+        let accumulator = &mut accumulators[slot_of_entry[ctx.entry_id(Side::Generated, line) as usize] as usize];
+        if pairing.reported_of[g] == NO_ID {
+            accumulator.unpaired_generated.push(unpaired(ctx, Side::Generated, line));
             summary_differences.add(Severity::Fail);
             continue;
         }
-        let other = &ctx.reported.lines[r as usize];
         paired += 1;
+        accumulator.paired += 1;
         if pairing.best_match[g] {
             by_best_match += 1;
         }
-        compare_lines(ctx, line, other, &mut diffs);
-        let accumulator = &mut accumulators[slot];
-        accumulator.paired += 1;
-        if diffs.is_empty() {
-            identical += 1;
-            accumulator.identical += 1;
-            continue;
+        match differing.next_if(|(index, _)| *index as usize == g) {
+            Some((_, pair)) => accumulator.pairs.push(pair),
+            None => {
+                identical += 1;
+                accumulator.identical += 1;
+            }
         }
-        let severity = diffs.iter().map(|d| d.severity).max().unwrap_or(Severity::Match);
-        for diff in &diffs {
-            summary_differences.add(diff.severity);
-        }
-        lines_by_severity.add(severity);
-        accumulator.pairs.push(LinePair {
-            generated_line: line.line_number,
-            reported_line: other.line_number,
-            paired_by: if pairing.best_match[g] { PairedBy::BestMatch } else { PairedBy::LineNumber },
-            hts10: hts_text(ctx, Side::Generated, line),
-            severity,
-            differences: std::mem::take(&mut diffs),
-        });
     }
     for (r, line) in ctx.reported.lines.iter().enumerate() {
         if !pairing.reported_taken[r] {
@@ -540,11 +626,12 @@ fn finish_entry(ctx: &Context<'_>, accumulator: EntryAccumulator, counts: &mut S
         Some((side, sym)) => ctx.table(side).entries.get(sym).to_owned(),
         None => String::new(),
     };
-    let lines = accumulator.lines[0].max(accumulator.lines[1]);
+    let [generated, reported] = &accumulator.totals;
+    let lines = generated.lines.max(reported.lines);
     let tolerance = ctx.tolerances.entry_total_usd_per_line.saturating_mul(Decimal::from(lines));
     let mut worst = Severity::Match;
-    let mut total = |sums: [Sum; 2]| {
-        let sums = [sums[0].value(), sums[1].value()];
+    let mut total = |generated: &Sum, reported: &Sum| {
+        let sums = [generated.value(), reported.value()];
         let difference = sums[1].saturating_sub(sums[0]);
         let severity = if difference.abs() <= tolerance { Severity::Match } else { Severity::Fail };
         if sums[0] != sums[1] {
@@ -553,17 +640,22 @@ fn finish_entry(ctx: &Context<'_>, accumulator: EntryAccumulator, counts: &mut S
         worst = worst.max(severity);
         TotalComparison { generated: sums[0], reported: sums[1], difference, severity }
     };
-    let entered_value = total(accumulator.entered_value);
-    let charges = total(accumulator.charges);
-    let duty = total(accumulator.duty);
-    let mpf = total(accumulator.mpf);
-    let hmf = total(accumulator.hmf);
-    let mut by_class = accumulator.by_class;
-    by_class.sort_by_key(|(class, _)| *class);
-    let duty_by_programme = by_class
+    let entered_value = total(&generated.entered_value, &reported.entered_value);
+    let charges = total(&generated.charges, &reported.charges);
+    let duty = total(&generated.duty, &reported.duty);
+    let mpf = total(&generated.mpf, &reported.mpf);
+    let hmf = total(&generated.hmf, &reported.hmf);
+    let mut classes: Vec<DutyClass> =
+        generated.by_class.iter().chain(&reported.by_class).map(|(class, _)| *class).collect();
+    classes.sort_unstable();
+    classes.dedup();
+    let sum_of = |totals: &SideTotals, class: DutyClass| {
+        totals.by_class.iter().find(|(c, _)| *c == class).map(|(_, sum)| *sum).unwrap_or_default()
+    };
+    let duty_by_programme = classes
         .into_iter()
-        .map(|(class, sums)| {
-            let t = total(sums);
+        .map(|class| {
+            let t = total(&sum_of(generated, class), &sum_of(reported, class));
             ProgrammeDuty {
                 programme: class,
                 generated: t.generated,
@@ -573,13 +665,9 @@ fn finish_entry(ctx: &Context<'_>, accumulator: EntryAccumulator, counts: &mut S
             }
         })
         .collect();
-    let money = |side: usize| {
-        accumulator.duty[side]
-            .value()
-            .saturating_add(accumulator.mpf[side].value())
-            .saturating_add(accumulator.hmf[side].value())
-    };
-    let (generated_money, reported_money) = (money(0), money(1));
+    let money = |side: &SideTotals| side.duty.value().saturating_add(side.mpf.value()).saturating_add(side.hmf.value());
+    let (generated_money, reported_money) = (money(generated), money(reported));
+    let (generated_lines, reported_lines) = (generated.lines, reported.lines);
     let mut severity = worst;
     if !accumulator.unpaired_generated.is_empty() || !accumulator.unpaired_reported.is_empty() {
         severity = Severity::Fail;
@@ -596,8 +684,8 @@ fn finish_entry(ctx: &Context<'_>, accumulator: EntryAccumulator, counts: &mut S
         unpaired_generated: accumulator.unpaired_generated,
         unpaired_reported: accumulator.unpaired_reported,
         totals: EntryTotals {
-            generated_lines: accumulator.lines[0],
-            reported_lines: accumulator.lines[1],
+            generated_lines,
+            reported_lines,
             tolerance_usd: tolerance,
             entered_value,
             charges,
@@ -928,4 +1016,22 @@ fn absolute(field: Field, g: Decimal, r: Decimal, tolerance: Decimal, unit: &str
         tolerance: if tolerance.is_zero() { "exact".to_owned() } else { format!("±{tolerance} {unit}") },
         severity: if gap.abs() <= tolerance { Severity::Match } else { Severity::Fail },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compare::bench_lines;
+
+    /// The split of work over two threads is invisible in the report.
+    #[test]
+    fn one_thread_and_two_give_the_same_report() {
+        let (generated, reported) = bench_lines(3_000, 5);
+        let (generated, reported) = (LineTable::from_lines(&generated), LineTable::from_lines(&reported));
+        let tolerances = Tolerances::default();
+        let one = compare_tables_on(&generated, &reported, &tolerances, false);
+        let two = compare_tables_on(&generated, &reported, &tolerances, true);
+        assert!(one.failed() && one.summary.paired_by_best_match > 0);
+        assert_eq!(one, two);
+    }
 }

@@ -211,8 +211,92 @@ pub async fn run(data_dir: &Path, args: DemoArgs, json: bool) -> Result<ExitCode
     systems.siesa.shutdown().await;
     systems.kong.shutdown().await;
     systems.wms.shutdown().await;
-    if all.iter().any(|r| r.status == Status::Failed) {
+
+    let ior_ok = importer_of_record(&engine, &demo_dir, args.seed, json).await?;
+    if all.iter().any(|r| r.status == Status::Failed) || !ior_ok {
         return Err(Failure::new(RUN_FAILED, "a demo run failed; see the errors above"));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The importer-of-record half of the demo: SAP → tables → customs lines → comparison with
+/// SAP's own lines, in shadow mode on the importer's CSVs, then the shadow validation.
+async fn importer_of_record(engine: &Engine, demo_dir: &Path, seed: u64, json: bool) -> Result<bool, Failure> {
+    use lading_runtime::ior;
+    use lading_runtime::ior_daily::IorParams;
+    use lading_runtime::pipelines::Pipeline;
+
+    let local: std::net::SocketAddr = ([127, 0, 0, 1], 0).into();
+    let sap_config = lading_sim::sap::SapConfig {
+        seed,
+        users: vec![lading_sim::sap::SapUser::new("LADING_RFC", "demo-sap-password", "100")],
+        ..lading_sim::sap::SapConfig::default()
+    };
+    let sap = lading_sim::sap::start(sap_config, local)
+        .await
+        .map_err(|e| Failure::internal(format!("cannot start the sap simulator: {e}")))?;
+    let tenant = TenantId::parse("ergo").map_err(Failure::invalid)?;
+    let mut raw = ior::RawIorConfig::new(&tenant, sap.base_url(), "100");
+    raw.shadow_mode = true;
+    raw.rate_limit_per_sec = 5_000;
+    ior::put_config(engine, raw).await?;
+    let secret = serde_json::json!({"username": "LADING_RFC", "password": "demo-sap-password"}).to_string();
+    engine.secrets.put_secret("sap-integration/ergo/sap", &Secret::new(secret)).await?;
+
+    // The importer's hand-kept files: written where a person would keep them, then loaded as
+    // the shadow-mode source of the generated lines.
+    let csv_dir = demo_dir.join("importer-csv");
+    std::fs::create_dir_all(&csv_dir).map_err(|e| Failure::internal(format!("{}: {e}", csv_dir.display())))?;
+    for (name, text) in sap.dataset().importer_csvs() {
+        std::fs::write(csv_dir.join(&name), &text).map_err(|e| Failure::internal(format!("{name}: {e}")))?;
+        let table = match name.as_str() {
+            "Product_List.csv" => "product_master",
+            "HTS_Code.csv" => "hts_reference",
+            "HTS Tariff.csv" => "tariff_sequencing",
+            _ => "packaging_materials",
+        };
+        ior::upload(engine, &tenant, table, text.as_bytes()).await?;
+    }
+
+    let window = (
+        chrono::NaiveDate::from_ymd_opt(2025, 1, 1).unwrap_or_default(),
+        chrono::NaiveDate::from_ymd_opt(2026, 12, 31).unwrap_or_default(),
+    );
+    let params = IorParams { run_date: None, window: Some(window), all_sources: true };
+    let options = RunOptions {
+        full: false,
+        trigger: "demo".into(),
+        params: Some(serde_json::to_value(&params).map_err(Failure::internal)?),
+    };
+    let started = Instant::now();
+    let run = lading_runtime::runner::start_pipeline_run(engine, Pipeline::IorDaily, &tenant, &options).await?;
+    let run = run_to_end(engine, &run.run_id, |_| {}).await?;
+    let secs = started.elapsed().as_secs_f64();
+    let files: Vec<(String, Vec<u8>)> =
+        sap.dataset().importer_csvs().into_iter().map(|(name, text)| (name, text.into_bytes())).collect();
+    let shadow = ior::validate_against(engine, &tenant, files).await?;
+    let comparison_key = format!("reports/ergo/{}/comparison.json", run.run_id);
+    let comparison: Option<serde_json::Value> = engine.objects.get_json(&comparison_key).await.ok();
+    let planted = sap.planted_discrepancies().len();
+    if json {
+        output::json(&serde_json::json!({
+            "ior_run": run, "secs": secs, "planted_discrepancies": planted,
+            "comparison": comparison.as_ref().map(|c| &c["summary"]), "shadow_validation": shadow,
+        }));
+    } else {
+        println!("\nimporter of record (tenant ergo, SAP simulator, shadow mode on the importer's CSVs): {secs:.2} s");
+        output::print_runs(std::slice::from_ref(&run));
+        if let Some(report) = &comparison {
+            println!("customs lines vs SAP's own ({comparison_key}); the simulator planted {planted} discrepancies:");
+            output::print_comparison_json_summary(&report["summary"]);
+        }
+        if let Some(error) = &run.error {
+            println!("ergo run {}: {error}", run.run_id);
+        }
+        println!("shadow validation against {}:", csv_dir.display());
+        output::print_shadow_report(&shadow);
+        println!("generated lines: lading --data-dir {} ior lines --tenant ergo", demo_dir.display());
+    }
+    sap.shutdown().await;
+    Ok(run.status == Status::Succeeded && shadow.is_full_match())
 }

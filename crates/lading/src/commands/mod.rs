@@ -4,6 +4,7 @@ mod bench;
 mod compare;
 mod demo;
 mod inspect;
+mod ior;
 mod sim;
 mod sync;
 mod tenants;
@@ -27,6 +28,10 @@ pub async fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Quarantine(command) => inspect::quarantine(&open(&cli.data_dir)?, command, json).await,
         Command::Sim(args) => sim::run(args).await,
         Command::Compare(args) => compare::run(args, json),
+        Command::Run(args) => ior::run(&open(&cli.data_dir)?, args, json).await,
+        Command::Ior(command) => ior::command(&open(&cli.data_dir)?, command, json).await,
+        Command::Upload(args) => ior::upload(&open(&cli.data_dir)?, args, json).await,
+        Command::Validate(args) => ior::validate(&open(&cli.data_dir)?, args, json).await,
         Command::Bench(args) => bench::run(args, json).await,
     }
 }
