@@ -293,7 +293,11 @@ async fn alert_step(
                 summary["revenue_impact"].as_str().unwrap_or("?"),
             ),
         };
-        engine.notifier.notify(&alert).await.map_err(|e| StepFailure { message: format!("alert not delivered: {e}"), retryable: true })?;
+        engine
+            .notifier
+            .notify(&alert)
+            .await
+            .map_err(|e| StepFailure { message: format!("alert not delivered: {e}"), retryable: true })?;
     }
     Ok(StepOutput { output_ref: key.to_string(), counters: Counters::default() })
 }

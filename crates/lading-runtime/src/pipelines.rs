@@ -7,12 +7,12 @@
 use crate::engine::Engine;
 use crate::ior_daily;
 use crate::product_sync::{self, StepContext, StepFailure, StepOutput};
-use lading_customs::config::IorConfig;
 use crate::runner::RunError;
 use lading_core::TenantId;
 use lading_core::config::TenantConfig;
 use lading_core::retry::RetryPolicy;
 use lading_core::secret::TenantSecrets;
+use lading_customs::config::IorConfig;
 use lading_store::{Counters, RunRecord};
 use std::collections::HashMap;
 
@@ -134,7 +134,8 @@ pub async fn prepare(
             }
             if starting {
                 crate::ior::sap_credentials(engine, &config).await?;
-                ior_daily::tolerances(&config).map_err(|f| RunError::Mapping { tenant: tenant_id.to_string(), message: f.message })?;
+                ior_daily::tolerances(&config)
+                    .map_err(|f| RunError::Mapping { tenant: tenant_id.to_string(), message: f.message })?;
             }
             Ok(Prepared::IorDaily { config })
         }

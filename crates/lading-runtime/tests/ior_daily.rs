@@ -56,7 +56,8 @@ async fn run_daily(world: &World) -> lading_store::RunRecord {
         window: Some((date(2025, 1, 1), date(2026, 12, 31))),
         all_sources: false,
     };
-    let options = RunOptions { full: false, trigger: "test".into(), params: Some(serde_json::to_value(&params).unwrap()) };
+    let options =
+        RunOptions { full: false, trigger: "test".into(), params: Some(serde_json::to_value(&params).unwrap()) };
     let run = runner::start_pipeline_run(&world.engine, Pipeline::IorDaily, &world.tenant, &options).await.unwrap();
     runner::run_to_end(&world.engine, &run.run_id, |_| {}).await.unwrap()
 }
@@ -81,7 +82,13 @@ fn findings(report: &serde_json::Value) -> BTreeSet<(String, u64, String, Option
         }
         for side in ["unpaired_generated", "unpaired_reported"] {
             for line in entry[side].as_array().unwrap() {
-                found.insert((number.clone(), line["line_number"].as_u64().unwrap(), "line".into(), None, "fail".into()));
+                found.insert((
+                    number.clone(),
+                    line["line_number"].as_u64().unwrap(),
+                    "line".into(),
+                    None,
+                    "fail".into(),
+                ));
             }
         }
     }
@@ -94,7 +101,10 @@ async fn the_daily_pipeline_finds_exactly_the_planted_discrepancies_and_alerts()
     let run = run_daily(&world).await;
     assert_eq!(run.status, Status::Succeeded, "{:?}", run.error);
     let steps = world.engine.state.list_steps(&run.run_id).await.unwrap();
-    assert_eq!(steps.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), ["ingest", "etl", "generate", "compare", "alert"]);
+    assert_eq!(
+        steps.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(),
+        ["ingest", "etl", "generate", "compare", "alert"]
+    );
     assert!(run.counters.created > 0, "lines were generated: {:?}", run.counters);
     assert_eq!(run.counters.failed, 0, "every invoice item became a line: {:?}", run.counters);
 

@@ -86,7 +86,7 @@ async fn an_ingest_of_all_seven_sources_lands_raw_objects_and_fills_every_table_
     let world = world().await;
     let report = ior::run_ior(&world.engine, &world.tenant, &everything()).await.expect("the run starts");
     assert_eq!(report.run.status, Status::Succeeded, "{:?}", report.run.error);
-    assert_eq!(report.run.pipeline, "ior");
+    assert_eq!(report.run.pipeline, "ior-ingest");
     assert_eq!(report.ingest.sources.len(), 7);
 
     // Raw landing: pages and a manifest per source, under the run date.
@@ -228,7 +228,7 @@ async fn a_daily_run_reads_the_transactions_and_reuses_the_last_master_data() {
     let weekly = ior::run_ior(&world.engine, &world.tenant, &IorRunOptions { run_date: date(2024, 12, 1), ..weekly })
         .await
         .unwrap();
-    assert_eq!(weekly.run.pipeline, "ior-weekly");
+    assert_eq!(weekly.run.pipeline, "ior-ingest-weekly");
     assert_eq!(weekly.ingest.sources.len(), 5);
 
     let day = world.sim.dataset().billing[0].billing_date;
@@ -240,7 +240,7 @@ async fn a_daily_run_reads_the_transactions_and_reuses_the_last_master_data() {
     )
     .await
     .unwrap();
-    assert_eq!(daily.run.pipeline, "ior-daily");
+    assert_eq!(daily.run.pipeline, "ior-ingest-daily");
     let fms: Vec<&str> = daily.ingest.sources.iter().map(|s| s.fm.as_str()).collect();
     assert_eq!(fms, ["ZEMM004", "ZSDR002"]);
     let manifest: serde_json::Value =

@@ -45,7 +45,9 @@ pub const PIPELINE: &str = "ior";
 pub enum IorError {
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("tenant {tenant}: no importer-of-record config; store one with `lading ior setup --file config.json` (see docs/ior.md)")]
+    #[error(
+        "tenant {tenant}: no importer-of-record config; store one with `lading ior setup --file config.json` (see docs/ior.md)"
+    )]
     NoConfig { tenant: String },
     #[error("tenant {tenant}: invalid ior config: {}", problems.join("; "))]
     InvalidConfig { tenant: String, problems: Vec<String> },

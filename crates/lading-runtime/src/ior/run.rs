@@ -4,7 +4,8 @@
 //! A run fails when a source could not be read (its dead letter and `source_down` alert are
 //! already out) or when more than the config's `failure_threshold` of the records read were
 //! quarantined; either way the ETL has still run on what landed, and a `run_failed` alert goes
-//! out. `lading run ior-daily` is [`run_ior`] with [`Selection::Daily`] for today.
+//! out. The whole daily flow (with generation, comparison and alert) is the runner's `ior-daily`
+//! pipeline (`crate::ior_daily`); this run stops after the tables are built.
 
 use super::config::{load_config, sap_client};
 use super::etl::{EtlReport, run_etl};
@@ -51,12 +52,13 @@ pub struct IorRunReport {
     pub report_key: String,
 }
 
-/// The name of a run's pipeline: `ior-daily`, `ior-weekly`, or `ior`.
+/// The name of a run's pipeline: `ior-ingest-daily`, `ior-ingest-weekly`, or `ior-ingest`
+/// (ingest and ETL only; the whole daily flow is the runner's `ior-daily`).
 fn pipeline_name(selection: &Selection) -> String {
     match selection {
-        Selection::Daily => format!("{PIPELINE}-daily"),
-        Selection::Weekly => format!("{PIPELINE}-weekly"),
-        Selection::All | Selection::Named(_) => PIPELINE.to_string(),
+        Selection::Daily => format!("{PIPELINE}-ingest-daily"),
+        Selection::Weekly => format!("{PIPELINE}-ingest-weekly"),
+        Selection::All | Selection::Named(_) => format!("{PIPELINE}-ingest"),
     }
 }
 

@@ -73,6 +73,8 @@ pub(crate) async fn config_or_default(engine: &Engine, tenant: &TenantId) -> Res
         Err(IorError::NoConfig { .. }) => {
             let mut raw = RawIorConfig::new(tenant, "http://sap.invalid", "000");
             raw.hts_revision = DEFAULT_HTS_REVISION.into();
+            // No IOR config means no pipeline to shadow: uploads are the live tables.
+            raw.shadow_mode = false;
             Ok(IorConfig { tenant_id: tenant.clone(), raw })
         }
         Err(other) => Err(other),

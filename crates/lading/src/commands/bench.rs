@@ -156,13 +156,15 @@ async fn sync(items: usize, json: bool) -> Result<ExitCode, Failure> {
         .await?;
 
     let started = Instant::now();
-    let full = runner::sync(&engine, &tenant, &RunOptions { full: true, trigger: "bench".into(), params: None }).await?;
+    let full =
+        runner::sync(&engine, &tenant, &RunOptions { full: true, trigger: "bench".into(), params: None }).await?;
     let full_secs = started.elapsed().as_secs_f64();
     let peak_after_full = peak_memory_mib();
     let writes_before = kong_bulk_requests(&kong.base_url, &tenant, "bench-user").await?;
 
     let started = Instant::now();
-    let incremental = runner::sync(&engine, &tenant, &RunOptions { full: false, trigger: "bench".into(), params: None }).await?;
+    let incremental =
+        runner::sync(&engine, &tenant, &RunOptions { full: false, trigger: "bench".into(), params: None }).await?;
     let incremental_secs = started.elapsed().as_secs_f64();
     let writes_after = kong_bulk_requests(&kong.base_url, &tenant, "bench-user").await?;
     let peak = peak_memory_mib();

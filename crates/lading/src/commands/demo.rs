@@ -184,7 +184,8 @@ pub async fn run(data_dir: &Path, args: DemoArgs, json: bool) -> Result<ExitCode
         systems.siesa.mutate(tenant.company, changed, added);
     }
     let started = Instant::now();
-    let incremental = sync_all(&engine, &RunOptions { full: false, trigger: "demo".into(), params: None }, json).await?;
+    let incremental =
+        sync_all(&engine, &RunOptions { full: false, trigger: "demo".into(), params: None }, json).await?;
     let incremental_secs = started.elapsed().as_secs_f64();
 
     let all: Vec<&RunRecord> = full.iter().chain(incremental.iter()).collect();

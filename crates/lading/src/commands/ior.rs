@@ -52,7 +52,9 @@ pub async fn run(engine: &Engine, args: RunArgs, json: bool) -> Result<ExitCode,
     let comparison_key = format!("reports/{tenant}/{}/comparison.json", run.run_id);
     let comparison: Option<serde_json::Value> = engine.objects.get_json(&comparison_key).await.ok();
     if json {
-        output::json(&serde_json::json!({"run": run, "steps": steps, "comparison": comparison.as_ref().map(|c| &c["summary"])}));
+        output::json(
+            &serde_json::json!({"run": run, "steps": steps, "comparison": comparison.as_ref().map(|c| &c["summary"])}),
+        );
     } else {
         output::print_run_detail(&run, &steps);
         if let Some(report) = &comparison {
@@ -132,8 +134,8 @@ pub async fn command(engine: &Engine, command: IorCommand, json: bool) -> Result
 
 pub async fn upload(engine: &Engine, args: UploadArgs, json: bool) -> Result<ExitCode, Failure> {
     let id = tenant_id(&args.tenant)?;
-    let bytes = std::fs::read(&args.file)
-        .map_err(|e| Failure::invalid(format!("cannot read {}: {e}", args.file.display())))?;
+    let bytes =
+        std::fs::read(&args.file).map_err(|e| Failure::invalid(format!("cannot read {}: {e}", args.file.display())))?;
     let report = ior::upload(engine, &id, &args.table, &bytes).await?;
     if json {
         output::json(&report);
