@@ -607,8 +607,12 @@ fn content<'b>(buf: &'b [u8], span: &FieldSpan) -> Cow<'b, [u8]> {
     Cow::Owned(owned)
 }
 
+#[inline(always)]
 fn trim(bytes: &[u8]) -> &[u8] {
-    bytes.trim_ascii()
+    match (bytes.first(), bytes.last()) {
+        (Some(&first), Some(&last)) if first > b' ' && last > b' ' => bytes,
+        _ => bytes.trim_ascii(),
+    }
 }
 
 /// Builds the table record by record.
@@ -871,11 +875,14 @@ impl Builder {
                 }
                 Step::Field(position) => {
                     let mut end = at;
-                    while end < buf.len() && buf[end] != delimiter && buf[end] != b'\n' {
+                    while let Some(&b) = buf.get(end) {
+                        if b == delimiter || b == b'\n' {
+                            break;
+                        }
+                        if b == b'"' {
+                            return Ok(None);
+                        }
                         end += 1;
-                    }
-                    if buf[at..end].contains(&b'"') {
-                        return Ok(None);
                     }
                     spans[position] = FieldSpan { start: at, end, quoted: false, escaped: false };
                     end
@@ -1346,13 +1353,14 @@ pub fn programme_text(programme: Programme) -> &'static str {
     PROGRAMMES.iter().find(|(p, _)| *p == programme).map_or("", |(_, name)| name)
 }
 
-/// The common case in one pass: `-?digits(.digits)?`, at most 18 digits.
+/// The common case in one pass: `-?digits(.digits)?`, at most 17 digits (no overflow).
+#[inline]
 fn parse_plain_amount(text: &[u8]) -> Option<Decimal> {
     let (negative, digits) = match text.split_first() {
         Some((b'-', rest)) => (true, rest),
         _ => (false, text),
     };
-    if digits.is_empty() || digits.len() > 19 {
+    if digits.is_empty() || digits.len() > 18 {
         return None;
     }
     let mut mantissa: i64 = 0;

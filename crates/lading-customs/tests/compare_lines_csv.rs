@@ -213,7 +213,7 @@ fn garbage_never_panics() {
 
 #[test]
 fn amounts_in_every_report_format() {
-    let cases: [(&str, Option<&str>); 18] = [
+    let cases: [(&str, Option<&str>); 21] = [
         ("1234.5", Some("1234.5")),
         ("-1234.50", Some("-1234.50")),
         ("1,234.50", Some("1234.50")),
@@ -232,6 +232,9 @@ fn amounts_in_every_report_format() {
         ("1.23.4", None),
         ("1,2345,6", None),
         ("99999999999999999999999999999999", None),
+        ("9999999999999999999", Some("9999999999999999999")), // past i64: the general path
+        ("-99999999999999999.99", Some("-99999999999999999.99")),
+        ("79228162514264337593543950335", Some("79228162514264337593543950335")), // Decimal::MAX
     ];
     for (text, expected) in cases {
         assert_eq!(parse_amount(text.as_bytes()), expected.map(dec), "{text:?}");
