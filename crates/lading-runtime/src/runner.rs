@@ -189,7 +189,8 @@ async fn finish(engine: &Engine, mut run: RunRecord, threshold: &f64) -> Result<
     Ok(run)
 }
 
-async fn notify_failure(engine: &Engine, run: &RunRecord) {
+/// Sends the `run_failed` alert of a run; a delivery failure is logged, not raised.
+pub(crate) async fn notify_failure(engine: &Engine, run: &RunRecord) {
     let alert = Alert {
         tenant_id: run.tenant_id.clone(),
         pipeline: run.pipeline.clone(),

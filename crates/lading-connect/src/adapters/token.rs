@@ -87,3 +87,74 @@ impl TokenCache {
         }
     }
 }
+
+/// Logs in with a username and password posted as JSON to `url` and reads the token from the
+/// answer's `token_field`: the login of Kong (`auth_token`) and of the WMS (`token`). A 400,
+/// 401 or 403 is refused credentials, named with `credentials_fix`.
+pub(crate) async fn password_login(
+    http: &HttpClient,
+    url: String,
+    credentials: &lading_core::secret::TargetCredentials,
+    token_field: &str,
+    credentials_fix: &str,
+) -> Result<Secret, ConnectError> {
+    let system = http.system();
+    let request = ApiRequest::post(url)
+        .json(&serde_json::json!({"username": credentials.username, "password": credentials.password.expose()}))
+        .redact(&credentials.password)
+        .retry_safe();
+    let response = http.send(request).await?;
+    match response.status {
+        200 | 201 => {}
+        400 | 401 | 403 => {
+            return Err(http.error(
+                crate::error::ErrorKind::Unauthorized,
+                format!(
+                    "{system} rejected the login of user {:?} ({}): {credentials_fix}",
+                    credentials.username, response.status
+                ),
+            ));
+        }
+        _ => return Err(http.unexpected(&response, "the login", credentials_fix)),
+    }
+    match response.json.get(token_field).and_then(serde_json::Value::as_str) {
+        Some(token) if !token.is_empty() => {
+            tracing::info!(tenant = %http.tenant(), system, user = %credentials.username, "logged in");
+            Ok(Secret::new(token))
+        }
+        _ => Err(http.error(
+            crate::error::ErrorKind::BadResponse,
+            format!("{system} answered the login without {token_field}: check that target.base_url points at {system}"),
+        )),
+    }
+}
+
+impl TokenCache {
+    /// Sends what `build` makes with `Authorization: {scheme} {token}`, renewing the token on a
+    /// 401 (see [`TokenCache::send`]); a 401 or 403 that outlives the renewals is an error
+    /// naming `credentials_fix`.
+    pub(crate) async fn send_authorized<L, F>(
+        &self,
+        http: &HttpClient,
+        login: L,
+        scheme: &str,
+        credentials_fix: &str,
+        build: impl Fn() -> ApiRequest,
+    ) -> Result<ApiResponse, ConnectError>
+    where
+        L: Fn() -> F,
+        F: Future<Output = Result<Secret, ConnectError>>,
+    {
+        let response = self
+            .send(http, login, |token| {
+                build()
+                    .secret_header("authorization", &Secret::new(format!("{scheme} {}", token.expose())))
+                    .redact(token)
+            })
+            .await?;
+        if response.status == 401 || response.status == 403 {
+            return Err(http.unexpected(&response, "the token", credentials_fix));
+        }
+        Ok(response)
+    }
+}

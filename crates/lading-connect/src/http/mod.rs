@@ -68,12 +68,18 @@ impl ClientSettings {
     /// The settings of a checked tenant config: `timeout_secs`, `retry`, `rate_limit_per_sec`;
     /// the connect timeout is the smaller of 10 s and the timeout.
     pub fn from_config(config: &TenantConfig) -> ClientSettings {
-        let timeout = Duration::from_secs(config.raw.timeout_secs);
+        ClientSettings::from_parts(config.raw.timeout_secs, &config.raw.retry, config.raw.rate_limit_per_sec)
+    }
+
+    /// The settings of a config's `timeout_secs`, `retry` and `rate_limit_per_sec`; the
+    /// connect timeout is the smaller of 10 s and the timeout.
+    pub fn from_parts(timeout_secs: u64, retry: &RetryPolicy, rate_limit_per_sec: u32) -> ClientSettings {
+        let timeout = Duration::from_secs(timeout_secs);
         ClientSettings {
             timeout,
             connect_timeout: timeout.min(Duration::from_secs(10)),
-            retry: config.raw.retry.clone(),
-            rate_limit_per_sec: config.raw.rate_limit_per_sec,
+            retry: retry.clone(),
+            rate_limit_per_sec,
         }
     }
 }

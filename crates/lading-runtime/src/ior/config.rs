@@ -10,7 +10,6 @@ use lading_connect::http::{ClientSettings, HttpClient};
 use lading_connect::sources::sap::{SYSTEM, SapClient, SapCredentials, SapEndpoint};
 use lading_core::TenantId;
 use lading_customs::config::{IorConfig, RawIorConfig};
-use std::time::Duration;
 
 /// The state table holding each tenant's IOR config.
 pub const CONFIG_TABLE: &str = "ior_config";
@@ -66,13 +65,7 @@ pub async fn sap_credentials(engine: &Engine, config: &IorConfig) -> Result<SapC
 
 /// The HTTP settings of a tenant's SAP calls.
 pub fn client_settings(config: &IorConfig) -> ClientSettings {
-    let timeout = Duration::from_secs(config.raw.timeout_secs);
-    ClientSettings {
-        timeout,
-        connect_timeout: timeout.min(Duration::from_secs(10)),
-        retry: config.raw.retry.clone(),
-        rate_limit_per_sec: config.raw.rate_limit_per_sec,
-    }
+    ClientSettings::from_parts(config.raw.timeout_secs, &config.raw.retry, config.raw.rate_limit_per_sec)
 }
 
 /// The tenant's SAP client: its own HTTP client (pool, rate limit) and its credentials.

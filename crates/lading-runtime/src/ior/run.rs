@@ -12,7 +12,6 @@ use super::etl::{EtlReport, run_etl};
 use super::ingest::{IngestOptions, IngestReport, Selection, ingest};
 use super::{IorError, PIPELINE};
 use crate::engine::Engine;
-use crate::notify::{Alert, Severity};
 use chrono::NaiveDate;
 use lading_core::TenantId;
 use lading_store::{Counters, RunRecord, Status, StepRecord};
@@ -147,7 +146,7 @@ pub async fn run_ior(engine: &Engine, tenant: &TenantId, options: &IorRunOptions
             run.error = Some(error.to_string());
             run.finished_at = Some(now());
             engine.state.put_run(&run).await?;
-            notify_failure(engine, &run).await;
+            crate::runner::notify_failure(engine, &run).await;
             return Err(error);
         }
     };
@@ -185,27 +184,8 @@ pub async fn run_ior(engine: &Engine, tenant: &TenantId, options: &IorRunOptions
     let report = IorRunReport { run, ingest: ingested, etl, report_key };
     engine.objects.put_json(&report.report_key, &report).await?;
     if report.run.status == Status::Failed {
-        notify_failure(engine, &report.run).await;
+        crate::runner::notify_failure(engine, &report.run).await;
     }
     tracing::info!(tenant = %tenant, run_id = %report.run.run_id, status = report.run.status.as_str(), records, quarantined, "ior run finished");
     Ok(report)
-}
-
-async fn notify_failure(engine: &Engine, run: &RunRecord) {
-    let alert = Alert {
-        tenant_id: run.tenant_id.clone(),
-        pipeline: run.pipeline.clone(),
-        run_id: Some(run.run_id.clone()),
-        severity: Severity::Error,
-        kind: "run_failed".into(),
-        message: format!(
-            "tenant {}: run {} failed: {}",
-            run.tenant_id,
-            run.run_id,
-            run.error.as_deref().unwrap_or("unknown reason")
-        ),
-    };
-    if let Err(e) = engine.notifier.notify(&alert).await {
-        tracing::warn!(tenant = %run.tenant_id, "alert not delivered: {e}");
-    }
 }

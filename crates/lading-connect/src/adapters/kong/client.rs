@@ -51,57 +51,14 @@ impl KongClient {
 
     /// `POST /auth/token/login/` → `{"auth_token"}`. Wrong credentials answer 400.
     pub(crate) async fn login(&self) -> Result<Secret, ConnectError> {
-        let credentials = &self.config.credentials;
-        let request = ApiRequest::post(self.config.url(LOGIN_PATH))
-            .json(&json!({"username": credentials.username, "password": credentials.password.expose()}))
-            .redact(&credentials.password)
-            .retry_safe();
-        let response = self.http.send(request).await?;
-        match response.status {
-            200 | 201 => {}
-            400 | 401 | 403 => {
-                return Err(self.http.error(
-                    ErrorKind::Unauthorized,
-                    format!(
-                        "kong rejected the login of user {:?} ({}): {}",
-                        credentials.username,
-                        response.status,
-                        self.config.credentials_fix()
-                    ),
-                ));
-            }
-            _ => return Err(self.http.unexpected(&response, "the login", &self.config.credentials_fix())),
-        }
-        match response.json.get("auth_token").and_then(Value::as_str) {
-            Some(token) if !token.is_empty() => {
-                tracing::info!(tenant = %self.http.tenant(), system = "kong", user = %credentials.username, "logged in");
-                Ok(Secret::new(token))
-            }
-            _ => Err(self.http.error(
-                ErrorKind::BadResponse,
-                "kong answered the login without an auth_token: check that target.base_url points at kong",
-            )),
-        }
+        let url = self.config.url(LOGIN_PATH);
+        crate::adapters::token::password_login(&self.http, url, &self.config.credentials, "auth_token", &self.config.credentials_fix())
+            .await
     }
 
-    /// Sends with the cached token; logs in again once on a 401.
+    /// Sends with the cached token; logs in again on a 401 (an expired token) and repeats.
     async fn send_authorized(&self, build: impl Fn() -> ApiRequest) -> Result<ApiResponse, ConnectError> {
-        let response = self
-            .tokens
-            .send(
-                &self.http,
-                || self.login(),
-                |token| {
-                    build()
-                        .secret_header("authorization", &Secret::new(format!("Token {}", token.expose())))
-                        .redact(token)
-                },
-            )
-            .await?;
-        if response.status == 401 || response.status == 403 {
-            return Err(self.http.unexpected(&response, "the token", &self.config.credentials_fix()));
-        }
-        Ok(response)
+        self.tokens.send_authorized(&self.http, || self.login(), "Token", &self.config.credentials_fix(), build).await
     }
 
     /// `POST /inventory/skus/bulk/` with `items` (≤ 100) under `idempotency_key`.

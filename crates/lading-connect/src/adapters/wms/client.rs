@@ -5,7 +5,7 @@ use crate::adapters::TokenCache;
 use crate::error::{ConnectError, ErrorKind};
 use crate::http::{ApiRequest, ApiResponse, HttpClient};
 use lading_core::Secret;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 #[derive(Debug)]
 pub(crate) struct WmsClient {
@@ -29,57 +29,14 @@ impl WmsClient {
 
     /// `POST /auth` → `{"token"}`.
     pub(crate) async fn login(&self) -> Result<Secret, ConnectError> {
-        let credentials = &self.config.credentials;
-        let request = ApiRequest::post(self.config.url(AUTH_PATH))
-            .json(&json!({"username": credentials.username, "password": credentials.password.expose()}))
-            .redact(&credentials.password)
-            .retry_safe();
-        let response = self.http.send(request).await?;
-        match response.status {
-            200 | 201 => {}
-            400 | 401 | 403 => {
-                return Err(self.http.error(
-                    ErrorKind::Unauthorized,
-                    format!(
-                        "wms rejected the login of user {:?} ({}): {}",
-                        credentials.username,
-                        response.status,
-                        self.config.credentials_fix()
-                    ),
-                ));
-            }
-            _ => return Err(self.http.unexpected(&response, "the login", &self.config.credentials_fix())),
-        }
-        match response.json.get("token").and_then(Value::as_str) {
-            Some(token) if !token.is_empty() => {
-                tracing::info!(tenant = %self.http.tenant(), system = "wms", user = %credentials.username, "logged in");
-                Ok(Secret::new(token))
-            }
-            _ => Err(self.http.error(
-                ErrorKind::BadResponse,
-                "wms answered the login without a token: check that target.base_url points at the wms",
-            )),
-        }
+        let url = self.config.url(AUTH_PATH);
+        crate::adapters::token::password_login(&self.http, url, &self.config.credentials, "token", &self.config.credentials_fix())
+            .await
     }
 
-    /// Sends with the cached token; logs in again once on a 401 (an expired token) and repeats.
+    /// Sends with the cached token; logs in again on a 401 (an expired token) and repeats.
     async fn send_authorized(&self, build: impl Fn() -> ApiRequest) -> Result<ApiResponse, ConnectError> {
-        let response = self
-            .tokens
-            .send(
-                &self.http,
-                || self.login(),
-                |token| {
-                    build()
-                        .secret_header("authorization", &Secret::new(format!("Bearer {}", token.expose())))
-                        .redact(token)
-                },
-            )
-            .await?;
-        if response.status == 401 || response.status == 403 {
-            return Err(self.http.unexpected(&response, "the token", &self.config.credentials_fix()));
-        }
-        Ok(response)
+        self.tokens.send_authorized(&self.http, || self.login(), "Bearer", &self.config.credentials_fix(), build).await
     }
 
     /// `POST /products`. Marked safe to retry: a create that did land answers 409 the second
