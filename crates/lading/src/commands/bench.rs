@@ -37,27 +37,22 @@ fn mapping(records: usize, json: bool) -> Result<ExitCode, Failure> {
         .ok_or_else(|| Failure::internal("the kong mapping is not built in"))?;
     let mapping = Mapping::from_json(text).map_err(|e| Failure::internal(e.to_string()))?;
     let rows = siesa_item_rows(records);
-    let mut best = f64::MAX;
-    let mut mapped = 0;
-    let mut rejected = 0;
-    for _ in 0..5 {
-        let started = Instant::now();
-        mapped = 0;
-        rejected = 0;
+    let (best, (mapped, rejected)) = best_of(5, || {
+        let mut counts = (0usize, 0usize);
         for row in &rows {
             match mapping.apply(row) {
                 Ok(record) => {
-                    mapped += 1;
+                    counts.0 += 1;
                     std::hint::black_box(record);
                 }
                 Err(issues) => {
-                    rejected += 1;
+                    counts.1 += 1;
                     std::hint::black_box(issues);
                 }
             }
         }
-        best = best.min(started.elapsed().as_secs_f64());
-    }
+        counts
+    });
     let per_sec = records as f64 / best;
     if json {
         output::json(
