@@ -128,7 +128,7 @@ async fn ingest_step(
     let failed: Vec<String> = report.failed().iter().map(|s| format!("{} ({})", s.fm, s.source)).collect();
     if !failed.is_empty() {
         return Err(failure(format!(
-            "tenant {tenant}: sap sources not read after their retries: {}; dead letters and source_down alerts are out, see `lading dlq list`",
+            "tenant {tenant}: sap sources not read after their retries: {}; each left a dead letter and a source_down alert",
             failed.join(", ")
         )));
     }

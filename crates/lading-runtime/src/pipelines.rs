@@ -93,9 +93,10 @@ impl Prepared {
         match (self, step) {
             (Prepared::ProductSync { .. }, "transform") => RetryPolicy::none(),
             (Prepared::ProductSync { tenant, .. }, _) => RetryPolicy { max_attempts: 3, ..tenant.raw.retry.clone() },
-            // The SAP client retries each call; a step is only tried again after a transient
-            // failure the client gave up on.
-            (Prepared::IorDaily { .. }, "ingest" | "alert") => {
+            // The SAP client retries each call and dead-letters a source it gives up on, so the
+            // ingest step is not tried again (that would dead-letter twice); only the alert's
+            // delivery is.
+            (Prepared::IorDaily { .. }, "alert") => {
                 RetryPolicy { max_attempts: 2, initial_backoff_ms: 500, max_backoff_ms: 5_000, backoff_rate: 2.0 }
             }
             (Prepared::IorDaily { .. }, _) => RetryPolicy::none(),

@@ -156,3 +156,23 @@ async fn in_shadow_mode_lines_come_from_the_importers_csvs() {
     let planted = world.sim.planted_discrepancies().len();
     assert_eq!(findings(&report).len(), planted, "the CSVs hold the same master data as SAP");
 }
+
+#[tokio::test]
+async fn sap_down_fails_the_run_at_ingest_with_one_dead_letter_and_alert_per_source() {
+    let world = world(false).await;
+    let mut config = ior::load_config(&world.engine, &world.tenant).await.unwrap();
+    config.raw.sap.base_url = "http://127.0.0.1:9".into();
+    config.raw.retry = RetryPolicy { max_attempts: 2, initial_backoff_ms: 1, max_backoff_ms: 2, backoff_rate: 2.0 };
+    ior::put_config(&world.engine, config.raw).await.unwrap();
+    let run = run_daily(&world).await;
+    assert_eq!(run.status, Status::Failed);
+    assert_eq!(run.failed_step.as_deref(), Some("ingest"));
+    let error = run.error.unwrap();
+    assert!(error.contains("ergo") && error.contains("ZSDR002"), "{error}");
+    let letters = world.engine.state.list_dead_letters(Some(&world.tenant), 0).await.unwrap();
+    assert_eq!(letters.len(), 7, "one per source, not one per attempt of the step");
+    let down = world.alerts.alerts().iter().filter(|a| a.kind == "source_down").count();
+    assert_eq!(down, 7);
+    assert!(world.alerts.alerts().iter().any(|a| a.kind == "run_failed"));
+    assert!(world.engine.state.get_table(&world.tenant, CUSTOMS_LINES).await.unwrap().is_empty(), "nothing generated");
+}
