@@ -49,7 +49,7 @@ impl Verification {
         let mut parts = Vec::new();
         if self.missing_count > 0 {
             parts.push(format!(
-                "{} confirmed records missing from the target (e.g. {})",
+                "{} confirmed records missing from the target (e.g. {}); `lading sync --full` sends every record again",
                 self.missing_count,
                 self.missing.join(", ")
             ));
@@ -172,7 +172,7 @@ mod tests {
         assert_eq!(check.duplicates, vec!["2"]);
         assert_eq!(check.in_target, 3);
         assert!(!check.ok());
-        assert!(check.describe().contains("1 confirmed records missing"));
+        assert!(check.describe().contains("1 confirmed records missing") && check.describe().contains("--full"));
 
         let all: Vec<String> = ["1", "2", "3"].iter().map(|s| s.to_string()).collect();
         assert!(Verification::check(&confirmed, &all).ok());
