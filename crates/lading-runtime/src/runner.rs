@@ -59,10 +59,24 @@ pub async fn start_pipeline_run(
     options: &RunOptions,
 ) -> Result<RunRecord, RunError> {
     pipelines::prepare(engine, pipeline, tenant_id, true).await?;
+    let run = create_run(engine, pipeline.name(), tenant_id, options, pipeline.steps()).await?;
+    tracing::info!(tenant = %tenant_id, run_id = %run.run_id, pipeline = pipeline.name(), full = options.full, "run started");
+    Ok(run)
+}
+
+/// Records a new run (status running) of `pipeline` with `steps` pending. Every run, stepped by
+/// this runner or recorded by a flow of its own (an upload), starts here.
+pub(crate) async fn create_run(
+    engine: &Engine,
+    pipeline: &str,
+    tenant_id: &TenantId,
+    options: &RunOptions,
+    steps: &[&str],
+) -> Result<RunRecord, StoreError> {
     let run = RunRecord {
         run_id: uuid::Uuid::now_v7().to_string(),
         tenant_id: tenant_id.to_string(),
-        pipeline: pipeline.name().into(),
+        pipeline: pipeline.into(),
         status: Status::Running,
         trigger: options.trigger.clone(),
         full: options.full,
@@ -74,10 +88,9 @@ pub async fn start_pipeline_run(
         params: options.params.clone(),
     };
     engine.state.put_run(&run).await?;
-    for name in pipeline.steps() {
+    for name in steps {
         engine.state.put_step(&pending_step(&run.run_id, name)).await?;
     }
-    tracing::info!(tenant = %tenant_id, run_id = %run.run_id, pipeline = pipeline.name(), full = options.full, "run started");
     Ok(run)
 }
 

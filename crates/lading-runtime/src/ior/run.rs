@@ -73,25 +73,8 @@ pub(crate) async fn start(
     trigger: &str,
     steps: &[&str],
 ) -> Result<RunRecord, IorError> {
-    let run = RunRecord {
-        run_id: uuid::Uuid::now_v7().to_string(),
-        tenant_id: tenant.to_string(),
-        pipeline: pipeline.into(),
-        status: Status::Running,
-        trigger: trigger.into(),
-        full: true,
-        started_at: now(),
-        finished_at: None,
-        counters: Counters::default(),
-        error: None,
-        failed_step: None,
-        params: None,
-    };
-    engine.state.put_run(&run).await?;
-    for name in steps {
-        engine.state.put_step(&step(&run.run_id, name, Status::Pending, None, None)).await?;
-    }
-    Ok(run)
+    let options = crate::runner::RunOptions { full: true, trigger: trigger.into(), params: None };
+    Ok(crate::runner::create_run(engine, pipeline, tenant, &options, steps).await?)
 }
 
 pub(crate) fn step(
