@@ -88,8 +88,9 @@ impl SimCommon {
     }
 }
 
-/// A running simulator's server task and the means to stop it.
-pub(crate) struct Server {
+/// A running simulator's server task and the means to stop it. Every simulator handle
+/// dereferences to it for the controls they share.
+pub struct Server {
     pub(crate) common: Arc<SimCommon>,
     stop: Mutex<Option<oneshot::Sender<()>>>,
     task: Mutex<Option<JoinHandle<io::Result<()>>>>,
@@ -99,6 +100,32 @@ pub(crate) struct Server {
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 impl Server {
+    /// `http://127.0.0.1:PORT`.
+    pub fn base_url(&self) -> String {
+        self.common.base_url.clone()
+    }
+
+    /// Replaces the fault knobs; the fault sequence restarts from the seed.
+    pub fn set_faults(&self, faults: Faults) {
+        self.common.engine.set(faults);
+    }
+
+    /// The knobs in force, with what is left of each burst.
+    pub fn faults(&self) -> Faults {
+        self.common.engine.faults()
+    }
+
+    /// API requests received (the `/_sim` controls are not counted).
+    pub fn requests(&self) -> u64 {
+        self.common.requests()
+    }
+
+    /// The user names, keys or Basic-auth users that reached the simulator, accepted or not,
+    /// in order of first sight.
+    pub fn credentials_seen(&self) -> Vec<String> {
+        self.common.credentials_seen()
+    }
+
     /// Stops accepting, lets in-flight requests finish and waits for the server task.
     pub(crate) async fn shutdown(&self) {
         if let Some(stop) = lock(&self.stop).take() {

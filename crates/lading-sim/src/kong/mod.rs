@@ -96,30 +96,17 @@ pub async fn start(config: KongConfig, addr: SocketAddr) -> io::Result<KongSim> 
     Ok(KongSim { server, store })
 }
 
+impl std::ops::Deref for KongSim {
+    type Target = Server;
+
+    /// The controls every simulator shares: `base_url`, `set_faults`, `faults`, `requests`,
+    /// `credentials_seen`.
+    fn deref(&self) -> &Server {
+        &self.server
+    }
+}
+
 impl KongSim {
-    /// `http://127.0.0.1:PORT`.
-    pub fn base_url(&self) -> String {
-        self.server.common.base_url.clone()
-    }
-
-    pub fn set_faults(&self, faults: Faults) {
-        self.server.common.engine.set(faults);
-    }
-
-    pub fn faults(&self) -> Faults {
-        self.server.common.engine.faults()
-    }
-
-    /// API requests received (the `/_sim` controls are not counted).
-    pub fn requests(&self) -> u64 {
-        self.server.common.requests()
-    }
-
-    /// User names that tried to log in, in order of first sight, rejected ones included.
-    pub fn credentials_seen(&self) -> Vec<String> {
-        self.server.common.credentials_seen()
-    }
-
     /// The account's SKUs as the API shows them, in creation order.
     pub fn skus(&self, username: &str) -> Vec<Value> {
         lock(&self.store).skus(username)

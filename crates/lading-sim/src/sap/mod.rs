@@ -110,23 +110,20 @@ pub async fn start(config: SapConfig, addr: SocketAddr) -> io::Result<SapSim> {
     Ok(SapSim { server, state })
 }
 
-impl SapSim {
-    /// `http://127.0.0.1:PORT`.
-    pub fn base_url(&self) -> String {
-        self.server.common.base_url.clone()
-    }
+impl std::ops::Deref for SapSim {
+    type Target = Server;
 
+    /// The controls every simulator shares: `base_url`, `set_faults`, `faults`, `requests`,
+    /// `credentials_seen`.
+    fn deref(&self) -> &Server {
+        &self.server
+    }
+}
+
+impl SapSim {
     /// `{base_url}/sap/rfc/{fm}`.
     pub fn rfc_url(&self, fm: &str) -> String {
         format!("{}{RFC_PATH}/{fm}", self.base_url())
-    }
-
-    pub fn set_faults(&self, faults: Faults) {
-        self.server.common.engine.set(faults);
-    }
-
-    pub fn faults(&self) -> Faults {
-        self.server.common.engine.faults()
     }
 
     pub fn quirks(&self) -> SapQuirks {
@@ -136,17 +133,6 @@ impl SapSim {
     /// Changes the quirks for the following calls; the dataset stays the same.
     pub fn set_quirks(&self, quirks: SapQuirks) {
         self.state.set_quirks(quirks);
-    }
-
-    /// API requests received (the `/_sim` controls are not counted).
-    pub fn requests(&self) -> u64 {
-        self.server.common.requests()
-    }
-
-    /// User names that reached the simulator in Basic auth, accepted or not, in order of first
-    /// sight.
-    pub fn credentials_seen(&self) -> Vec<String> {
-        self.server.common.credentials_seen()
     }
 
     /// The truth behind every function module.

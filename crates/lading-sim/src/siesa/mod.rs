@@ -105,30 +105,17 @@ pub async fn start(config: SiesaConfig, addr: SocketAddr) -> io::Result<SiesaSim
     Ok(SiesaSim { server, state })
 }
 
+impl std::ops::Deref for SiesaSim {
+    type Target = Server;
+
+    /// The controls every simulator shares: `base_url`, `set_faults`, `faults`, `requests`,
+    /// `credentials_seen`.
+    fn deref(&self) -> &Server {
+        &self.server
+    }
+}
+
 impl SiesaSim {
-    /// `http://127.0.0.1:PORT`.
-    pub fn base_url(&self) -> String {
-        self.server.common.base_url.clone()
-    }
-
-    pub fn set_faults(&self, faults: Faults) {
-        self.server.common.engine.set(faults);
-    }
-
-    pub fn faults(&self) -> Faults {
-        self.server.common.engine.faults()
-    }
-
-    /// API requests received (the `/_sim` controls are not counted).
-    pub fn requests(&self) -> u64 {
-        self.server.common.requests()
-    }
-
-    /// `ConniKey` values that reached the simulator, in order of first sight.
-    pub fn credentials_seen(&self) -> Vec<String> {
-        self.server.common.credentials_seen()
-    }
-
     /// The deduplicated truth for `company_id` (empty for an unknown company).
     pub fn catalogue(&self, company_id: &str) -> Vec<CatalogueItem> {
         self.state.catalogue(company_id).unwrap_or_default()

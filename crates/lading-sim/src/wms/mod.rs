@@ -98,30 +98,17 @@ pub async fn start(config: WmsConfig, addr: SocketAddr) -> io::Result<WmsSim> {
     Ok(WmsSim { server, store })
 }
 
+impl std::ops::Deref for WmsSim {
+    type Target = Server;
+
+    /// The controls every simulator shares: `base_url`, `set_faults`, `faults`, `requests`,
+    /// `credentials_seen`.
+    fn deref(&self) -> &Server {
+        &self.server
+    }
+}
+
 impl WmsSim {
-    /// `http://127.0.0.1:PORT`.
-    pub fn base_url(&self) -> String {
-        self.server.common.base_url.clone()
-    }
-
-    pub fn set_faults(&self, faults: Faults) {
-        self.server.common.engine.set(faults);
-    }
-
-    pub fn faults(&self) -> Faults {
-        self.server.common.engine.faults()
-    }
-
-    /// API requests received (the `/_sim` controls are not counted).
-    pub fn requests(&self) -> u64 {
-        self.server.common.requests()
-    }
-
-    /// User names that tried to log in, in order of first sight, rejected ones included.
-    pub fn credentials_seen(&self) -> Vec<String> {
-        self.server.common.credentials_seen()
-    }
-
     /// The user's products as the API shows them, in creation order.
     pub fn products(&self, username: &str) -> Vec<Value> {
         lock(&self.store).products(username)
