@@ -177,7 +177,7 @@ fn write_row(out: &mut String, line: &CustomsLine, tariff: Option<(usize, &crate
             let _ = write!(out, "{seq},");
             push_csv_field(out, &tariff.hts_number);
             out.push(',');
-            out.push_str(tariff.programme.map(programme_text).unwrap_or(""));
+            out.push_str(tariff.programme.map(Programme::code).unwrap_or(""));
         }
         None => out.push_str(",,"),
     }
@@ -1346,11 +1346,6 @@ fn parse_programme(text: &[u8]) -> Option<Programme> {
         return exact;
     }
     PROGRAMMES.iter().find(|(_, name)| name.as_bytes().eq_ignore_ascii_case(text)).map(|(programme, _)| *programme)
-}
-
-/// The programme as CSV and reports write it (its serde name: `301`, `IEEPA_FENTANYL` …).
-pub fn programme_text(programme: Programme) -> &'static str {
-    PROGRAMMES.iter().find(|(p, _)| *p == programme).map_or("", |(_, name)| name)
 }
 
 /// The common case in one pass: `-?digits(.digits)?`, at most 17 digits (no overflow).

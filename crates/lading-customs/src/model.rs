@@ -89,6 +89,38 @@ pub enum Programme {
     Claim,
 }
 
+impl Programme {
+    pub const ALL: [Programme; 10] = [
+        Programme::S301,
+        Programme::IeepaFentanyl,
+        Programme::IeepaReciprocal,
+        Programme::S122,
+        Programme::S232,
+        Programme::S201,
+        Programme::Mtb,
+        Programme::Quota,
+        Programme::Adcvd,
+        Programme::Claim,
+    ];
+
+    /// The name SAP's tariff table, the importer's CSVs and the reports write (its serde name):
+    /// `301`, `IEEPA_FENTANYL`, …
+    pub fn code(self) -> &'static str {
+        match self {
+            Programme::S301 => "301",
+            Programme::IeepaFentanyl => "IEEPA_FENTANYL",
+            Programme::IeepaReciprocal => "IEEPA_RECIPROCAL",
+            Programme::S122 => "S122",
+            Programme::S232 => "S232",
+            Programme::S201 => "S201",
+            Programme::Mtb => "MTB",
+            Programme::Quota => "QUOTA",
+            Programme::Adcvd => "ADCVD",
+            Programme::Claim => "CLAIM",
+        }
+    }
+}
+
 /// What a Chapter 99 rate is applied to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -97,6 +129,19 @@ pub enum RateBasis {
     MetalContent,
     NonMetalContent,
     Floor,
+}
+
+impl RateBasis {
+    /// The name SAP's tariff table and the importer's CSVs write: `FULL`, `METAL`, `NONMETAL`,
+    /// `FLOOR`.
+    pub fn code(self) -> &'static str {
+        match self {
+            RateBasis::FullValue => "FULL",
+            RateBasis::MetalContent => "METAL",
+            RateBasis::NonMetalContent => "NONMETAL",
+            RateBasis::Floor => "FLOOR",
+        }
+    }
 }
 
 /// One tariff-sequencing rule: when, where and how a Chapter 99 number applies.

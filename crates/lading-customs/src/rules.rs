@@ -225,7 +225,7 @@ fn check_one(index: usize, rule: &TariffRule, problems: &mut Vec<RuleProblem>) {
             Severity::Warning,
             format!(
                 "it displaces its own programme {}, which the generator ignores: remove it from displaces",
-                programme_name(rule.programme)
+                Programme::code(rule.programme)
             ),
         );
     }
@@ -235,7 +235,7 @@ fn check_one(index: usize, rule: &TariffRule, problems: &mut Vec<RuleProblem>) {
             Severity::Warning,
             format!(
                 "it requires a metal split but its basis is {}: a split rule's duty is normally on metal content",
-                basis_name(rule.basis)
+                RateBasis::code(rule.basis)
             ),
         );
     }
@@ -246,7 +246,7 @@ pub fn describe_rule(index: usize, rule: &TariffRule) -> String {
     format!(
         "rule {index} ({}, {}, {})",
         rule.chapter99.trim(),
-        programme_name(rule.programme),
+        Programme::code(rule.programme),
         describe_dates(rule.effective_from, rule.effective_to)
     )
 }
@@ -256,32 +256,6 @@ pub fn describe_dates(from: NaiveDate, to: Option<NaiveDate>) -> String {
     match to {
         Some(to) => format!("{from}..{to}"),
         None => format!("{from}.."),
-    }
-}
-
-/// The programme as the rule table writes it: `301`, `IEEPA_RECIPROCAL`, `S232` …
-pub fn programme_name(programme: Programme) -> &'static str {
-    match programme {
-        Programme::S301 => "301",
-        Programme::IeepaFentanyl => "IEEPA_FENTANYL",
-        Programme::IeepaReciprocal => "IEEPA_RECIPROCAL",
-        Programme::S122 => "S122",
-        Programme::S232 => "S232",
-        Programme::S201 => "S201",
-        Programme::Mtb => "MTB",
-        Programme::Quota => "QUOTA",
-        Programme::Adcvd => "ADCVD",
-        Programme::Claim => "CLAIM",
-    }
-}
-
-/// The basis as the rule table writes it.
-pub fn basis_name(basis: RateBasis) -> &'static str {
-    match basis {
-        RateBasis::FullValue => "full_value",
-        RateBasis::MetalContent => "metal_content",
-        RateBasis::NonMetalContent => "non_metal_content",
-        RateBasis::Floor => "floor",
     }
 }
 

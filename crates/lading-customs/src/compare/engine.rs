@@ -933,12 +933,7 @@ fn compare_tariff(ctx: &Context<'_>, a: &TariffRec, b: &TariffRec, diffs: &mut V
     if let (Some(pa), Some(pb)) = (a.programme, b.programme)
         && pa != pb
     {
-        diffs.push(exact(
-            Field::Programme,
-            number(),
-            crate::lines_csv::programme_text(pa).to_owned(),
-            crate::lines_csv::programme_text(pb).to_owned(),
-        ));
+        diffs.push(exact(Field::Programme, number(), Programme::code(pa).to_owned(), Programme::code(pb).to_owned()));
     }
 }
 

@@ -5,7 +5,7 @@ use rust_decimal::Decimal;
 use serde::{Serialize, Serializer};
 
 use super::tolerances::Tolerances;
-use crate::lines_csv::{programme_text, push_csv_field};
+use crate::lines_csv::push_csv_field;
 use crate::model::Programme;
 
 /// How much a difference matters. `Match` is a difference within tolerance.
@@ -177,7 +177,7 @@ impl DutyClass {
     pub fn as_str(self) -> &'static str {
         match self {
             DutyClass::General => "general",
-            DutyClass::Programme(programme) => programme_text(programme),
+            DutyClass::Programme(programme) => Programme::code(programme),
             DutyClass::Unassigned => "unassigned",
         }
     }

@@ -183,22 +183,6 @@ pub fn programme(text: &str) -> Result<Programme, String> {
     Ok(programme)
 }
 
-/// The name a programme is written with in SAP and the CSV files (`301`, `IEEPA_FENTANYL` …).
-pub fn programme_name(programme: Programme) -> &'static str {
-    match programme {
-        Programme::S301 => "301",
-        Programme::IeepaFentanyl => "IEEPA_FENTANYL",
-        Programme::IeepaReciprocal => "IEEPA_RECIPROCAL",
-        Programme::S122 => "S122",
-        Programme::S232 => "S232",
-        Programme::S201 => "S201",
-        Programme::Mtb => "MTB",
-        Programme::Quota => "QUOTA",
-        Programme::Adcvd => "ADCVD",
-        Programme::Claim => "CLAIM",
-    }
-}
-
 /// A rate basis: `FULL`, `METAL`, `NONMETAL`, `FLOOR`.
 pub fn rate_basis(text: &str) -> Result<RateBasis, String> {
     match text.trim().to_ascii_uppercase().replace(['_', ' ', '-'], "").as_str() {
@@ -207,16 +191,6 @@ pub fn rate_basis(text: &str) -> Result<RateBasis, String> {
         "NONMETAL" | "NONMETALCONTENT" => Ok(RateBasis::NonMetalContent),
         "FLOOR" => Ok(RateBasis::Floor),
         _ => Err(format!("{text:?} is not a rate basis: use FULL, METAL, NONMETAL or FLOOR")),
-    }
-}
-
-/// The name a rate basis is written with in SAP and the CSV files.
-pub fn rate_basis_name(basis: RateBasis) -> &'static str {
-    match basis {
-        RateBasis::FullValue => "FULL",
-        RateBasis::MetalContent => "METAL",
-        RateBasis::NonMetalContent => "NONMETAL",
-        RateBasis::Floor => "FLOOR",
     }
 }
 
@@ -257,10 +231,10 @@ mod tests {
         for name in
             ["301", "IEEPA_FENTANYL", "IEEPA_RECIPROCAL", "S122", "S232", "S201", "MTB", "QUOTA", "ADCVD", "CLAIM"]
         {
-            assert_eq!(programme_name(programme(name).unwrap()), name);
+            assert_eq!(programme(name).unwrap().code(), name);
         }
         for name in ["FULL", "METAL", "NONMETAL", "FLOOR"] {
-            assert_eq!(rate_basis_name(rate_basis(name).unwrap()), name);
+            assert_eq!(rate_basis(name).unwrap().code(), name);
         }
         assert_eq!(base_unit("ST"), "pieces");
         assert_eq!(quantity_unit("DOZ"), Unit::Dozens);

@@ -19,7 +19,6 @@ use super::rounding::{cents, percent_of, usd, whole_amount};
 use super::selection::{RuleText, Selection, report_order};
 use crate::model::{HtsEntry, LinePart, LineTariff, Programme, Rate, RateBasis, TariffRule, Unit};
 use crate::rate::{format_percent, format_rate, parse_rate};
-use crate::rules::programme_name;
 
 /// The rate of the commodity number for a line: the general rate, or the special rate of the
 /// line's programme indicator when the HTS lists it.
@@ -138,7 +137,7 @@ pub(crate) fn part_tariffs(
             let content = if rule.basis == RateBasis::MetalContent { "metal" } else { "non-metal" };
             trace.push(format!(
                 "{} {} not applied: no {content} content on this line ({})",
-                programme_name(rule.programme),
+                Programme::code(rule.programme),
                 rule.chapter99.trim(),
                 texts[index].described
             ));
@@ -163,9 +162,9 @@ pub(crate) fn part_tariffs(
             Some(code) => {
                 trace.push(format!(
                     "{} {} displaces {} {} → claim {code} at $0",
-                    programme_name(by.programme),
+                    Programme::code(by.programme),
                     by.chapter99.trim(),
-                    programme_name(rule.programme),
+                    Programme::code(rule.programme),
                     rule.chapter99.trim()
                 ));
                 let already = slots.iter().any(|(_, s)| matches!(s, Slot::Claim { code: c, .. } if c == code));
@@ -177,16 +176,16 @@ pub(crate) fn part_tariffs(
             None => {
                 flags.push(format!(
                     "{} {} displaced by {} {} but neither row has a claim code: nothing reported in its place",
-                    programme_name(rule.programme),
+                    Programme::code(rule.programme),
                     rule.chapter99.trim(),
-                    programme_name(by.programme),
+                    Programme::code(by.programme),
                     by.chapter99.trim()
                 ));
                 trace.push(format!(
                     "{} {} displaces {} {} (no claim code)",
-                    programme_name(by.programme),
+                    Programme::code(by.programme),
                     by.chapter99.trim(),
-                    programme_name(rule.programme),
+                    Programme::code(rule.programme),
                     rule.chapter99.trim()
                 ));
             }
@@ -246,7 +245,7 @@ fn chapter99_duty(
             text.percent,
             commodity.text
         ));
-        trace.push(format!("{} {number} floor not computed ({})", programme_name(rule.programme), text.described));
+        trace.push(format!("{} {number} floor not computed ({})", Programme::code(rule.programme), text.described));
         return LineTariff {
             hts_number: number,
             programme: Some(rule.programme),
@@ -264,7 +263,7 @@ fn chapter99_duty(
     let rate_text = if percent == rule.rate_percent { text.percent.clone() } else { format_percent(percent) };
     trace.push(format!(
         "{} {number} {rate_text} of {basis_label} {} = {} ({})",
-        programme_name(rule.programme),
+        Programme::code(rule.programme),
         usd(basis),
         usd(duty),
         text.described

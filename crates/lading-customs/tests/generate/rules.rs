@@ -105,7 +105,7 @@ fn malformed_rows() {
             (RuleProblemKind::OriginListedAndExcluded, &[3], "origin MX"),
             (RuleProblemKind::NegativeRate, &[3], "-1%"),
             (RuleProblemKind::DisplacesOwnProgramme, &[3], "S122"),
-            (RuleProblemKind::SplitWithoutMetalBasis, &[4], "full_value"),
+            (RuleProblemKind::SplitWithoutMetalBasis, &[4], "basis is FULL"),
         ],
     );
 }

@@ -5,7 +5,8 @@ use rust_decimal::Decimal;
 
 use super::catalogue::{normalised_unit, round};
 use super::dataset::ImporterDataset;
-use super::reference::{basis_code, programme_code, unit_text};
+use super::reference::unit_text;
+use lading_customs::model::{Programme, RateBasis};
 
 /// The file names, in the order [`ImporterDataset::importer_csvs`] returns them.
 pub const CSV_FILES: [&str; 4] = ["Product_List.csv", "HTS_Code.csv", "HTS Tariff.csv", "Packaging_Material.csv"];
@@ -85,16 +86,16 @@ impl ImporterDataset {
         for rule in &self.tariff_rules {
             tariff.push_str(&line(&[
                 rule.chapter99.clone(),
-                programme_code(rule.programme).to_string(),
+                Programme::code(rule.programme).to_string(),
                 rule.rank.to_string(),
                 rule.rate_percent.normalize().to_string(),
-                basis_code(rule.basis).to_string(),
+                RateBasis::code(rule.basis).to_string(),
                 rule.hts_prefixes.join(" "),
                 rule.origins.join(" "),
                 rule.excluded_origins.join(" "),
                 rule.effective_from.to_string(),
                 rule.effective_to.map(|date| date.to_string()).unwrap_or_default(),
-                rule.displaces.iter().map(|programme| programme_code(*programme)).collect::<Vec<_>>().join(" "),
+                rule.displaces.iter().map(|programme| Programme::code(*programme)).collect::<Vec<_>>().join(" "),
                 rule.claim_code.clone().unwrap_or_default(),
                 if rule.requires_metal_split { "Y" } else { "N" }.to_string(),
             ]));

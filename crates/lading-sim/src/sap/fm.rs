@@ -10,8 +10,9 @@ use serde_json::{Map, Value, json};
 
 use super::catalogue::{MaterialRecord, PackagingRecord};
 use super::dataset::{BillingCategory, ImporterDataset};
-use super::reference::{basis_code, programme_code, unit_text};
+use super::reference::unit_text;
 use super::wire::{SapQuirks, date, flag, hts_digits, plain};
+use lading_customs::model::{Programme, RateBasis};
 
 /// A JSON object row.
 pub(crate) type Row = Map<String, Value>;
@@ -399,16 +400,16 @@ fn tariff(dataset: &ImporterDataset) -> Vec<Row> {
             };
             object(json!({
                 "CH99": rule.chapter99,
-                "PROGRAM": programme_code(rule.programme),
+                "PROGRAM": Programme::code(rule.programme),
                 "RANK": rule.rank.to_string(),
                 "RATE": plain(rule.rate_percent, 3),
-                "BASIS": basis_code(rule.basis),
+                "BASIS": RateBasis::code(rule.basis),
                 "HTS_PREFIX": rule.hts_prefixes.join(" "),
                 "ORIGINS": rule.origins.join(" "),
                 "EXCL_ORIGINS": rule.excluded_origins.join(" "),
                 "VALID_FROM": date(Some(rule.effective_from)),
                 "VALID_TO": valid_to,
-                "DISPLACES": rule.displaces.iter().map(|p| programme_code(*p)).collect::<Vec<_>>().join(" "),
+                "DISPLACES": rule.displaces.iter().map(|p| Programme::code(*p)).collect::<Vec<_>>().join(" "),
                 "CLAIM_CODE": rule.claim_code.clone().unwrap_or_default(),
                 "METAL_SPLIT": flag(rule.requires_metal_split),
             }))

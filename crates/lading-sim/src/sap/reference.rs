@@ -611,32 +611,6 @@ pub(crate) fn tariff_rules() -> Vec<TariffRule> {
         .collect()
 }
 
-/// The wire and CSV name of a programme (`301`, `IEEPA_FENTANYL` …).
-pub fn programme_code(programme: Programme) -> &'static str {
-    match programme {
-        Programme::S301 => "301",
-        Programme::IeepaFentanyl => "IEEPA_FENTANYL",
-        Programme::IeepaReciprocal => "IEEPA_RECIPROCAL",
-        Programme::S122 => "S122",
-        Programme::S232 => "S232",
-        Programme::S201 => "S201",
-        Programme::Mtb => "MTB",
-        Programme::Quota => "QUOTA",
-        Programme::Adcvd => "ADCVD",
-        Programme::Claim => "CLAIM",
-    }
-}
-
-/// The wire and CSV name of a rate basis.
-pub fn basis_code(basis: RateBasis) -> &'static str {
-    match basis {
-        RateBasis::FullValue => "FULL",
-        RateBasis::MetalContent => "METAL",
-        RateBasis::NonMetalContent => "NONMETAL",
-        RateBasis::Floor => "FLOOR",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
