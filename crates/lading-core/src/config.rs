@@ -144,11 +144,9 @@ impl RawTenantConfig {
             problems.push(format!("failure_threshold: {} must be a share between 0.0 and 1.0", self.failure_threshold));
         }
         if let Some(schedule) = &self.schedule
-            && schedule.split_whitespace().count() != 6
+            && let Err(problem) = check_cron(schedule)
         {
-            problems.push(format!(
-                "schedule: {schedule:?} must have six fields: sec min hour day month weekday, e.g. \"0 0 2 * * *\""
-            ));
+            problems.push(format!("schedule: {problem}"));
         }
         if let Err(e) = self.retry.validate() {
             problems.push(e);
@@ -158,6 +156,19 @@ impl RawTenantConfig {
             _ => Err(problems),
         }
     }
+}
+
+/// Checks a six-field cron expression (`sec min hour day month weekday`, e.g. `0 0 2 * * *`).
+pub fn check_cron(expression: &str) -> Result<(), String> {
+    use std::str::FromStr;
+    if expression.split_whitespace().count() != 6 {
+        return Err(format!(
+            "{expression:?} must have six fields: sec min hour day month weekday, e.g. \"0 0 2 * * *\""
+        ));
+    }
+    cron::Schedule::from_str(expression)
+        .map(|_| ())
+        .map_err(|e| format!("{expression:?} is not a valid cron expression ({e}); e.g. \"0 0 2 * * *\""))
 }
 
 fn check_url(field: &str, url: &str, problems: &mut Vec<String>) {
@@ -207,8 +218,10 @@ mod tests {
         value["tenant_id"] = json!("ACME");
         value["batch_size"] = json!(500);
         value["target"] = json!({"base_url": "ftp://x"});
+        value["schedule"] = json!("0 0 25 * * *");
         let problems = raw(value).unwrap().validate().unwrap_err();
-        assert_eq!(problems.len(), 3, "{problems:?}");
+        assert_eq!(problems.len(), 4, "{problems:?}");
+        assert!(problems.iter().any(|p| p.starts_with("schedule") && p.contains("not a valid cron")));
         assert!(problems.iter().any(|p| p.starts_with("tenant_id")));
         assert!(problems.iter().any(|p| p.starts_with("batch_size")));
         assert!(problems.iter().any(|p| p.starts_with("target.base_url")));

@@ -168,10 +168,8 @@ impl RawIorConfig {
         }
         for (field, cron) in [("schedules.daily", &self.schedules.daily), ("schedules.weekly", &self.schedules.weekly)]
         {
-            if cron.split_whitespace().count() != 6 {
-                problems.push(format!(
-                    "{field}: {cron:?} must have six fields: sec min hour day month weekday, e.g. \"0 0 5 * * *\""
-                ));
+            if let Err(problem) = lading_core::config::check_cron(cron) {
+                problems.push(format!("{field}: {problem}"));
             }
         }
         if !HTS_REVISIONS.contains(&self.hts_revision.as_str()) {

@@ -15,6 +15,7 @@ pub mod pipelines;
 pub mod product_sync;
 pub mod report;
 pub mod runner;
+pub mod schedule;
 
 pub use engine::Engine;
 pub use runner::{RunError, RunOptions};

@@ -165,6 +165,8 @@ pub async fn state_store_suite(store: &dyn StateStore) {
     assert!(store.get_row(&acme, "product_master", "a").await.unwrap().is_none());
     assert_eq!(store.get_table(&globex, "product_master").await.unwrap().len(), 1);
     assert!(store.get_table(&acme, "hts_reference").await.unwrap().is_empty());
+    assert_eq!(store.tenants_with_table("product_master").await.unwrap(), vec![acme.clone(), globex.clone()]);
+    assert!(store.tenants_with_table("hts_reference").await.unwrap().is_empty());
 }
 
 /// Secrets round-trip, are replaced, and are listed by name.

@@ -56,6 +56,8 @@ pub trait StateStore: Send + Sync {
     async fn upsert_rows(&self, tenant: &TenantId, table: &str, rows: &[(String, serde_json::Value)]) -> Result<()>;
     /// A tenant's table, sorted by key; empty when the table was never written.
     async fn get_table(&self, tenant: &TenantId, table: &str) -> Result<Vec<(String, serde_json::Value)>>;
+    /// The tenants that have rows in `table`, sorted.
+    async fn tenants_with_table(&self, table: &str) -> Result<Vec<TenantId>>;
     /// One row of a tenant's table.
     async fn get_row(&self, tenant: &TenantId, table: &str, key: &str) -> Result<Option<serde_json::Value>>;
 }

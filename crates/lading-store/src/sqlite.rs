@@ -393,6 +393,21 @@ impl StateStore for SqliteState {
         rows.into_iter().map(|(key, body)| Ok((key, self.decode(table, &body)?))).collect()
     }
 
+    async fn tenants_with_table(&self, table: &str) -> Result<Vec<TenantId>> {
+        let names: Vec<String> = {
+            let connection = self.lock();
+            let mut statement = connection
+                .prepare("SELECT DISTINCT tenant_id FROM table_rows WHERE table_name = ?1 ORDER BY tenant_id")
+                .map_err(|e| self.error(e))?;
+            let rows = statement.query_map([table], |row| row.get(0)).map_err(|e| self.error(e))?;
+            rows.collect::<std::result::Result<_, _>>().map_err(|e| self.error(e))?
+        };
+        names
+            .into_iter()
+            .map(|name| TenantId::parse(&name).map_err(|e| StoreError::Corrupt(format!("table {table}: {e}"))))
+            .collect()
+    }
+
     async fn get_row(&self, tenant: &TenantId, table: &str, key: &str) -> Result<Option<serde_json::Value>> {
         let body: Option<String> = self
             .lock()

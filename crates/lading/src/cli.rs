@@ -46,6 +46,9 @@ pub enum Command {
     Compare(CompareArgs),
     /// Run a pipeline now: `ior-daily` (SAP → tables → customs lines → comparison → alert).
     Run(RunArgs),
+    /// The tenants' cron schedules: list them, or run them until Ctrl-C.
+    #[command(subcommand)]
+    Schedule(ScheduleCommand),
     /// Importer of record: its config, its SAP secret, its generated lines.
     #[command(subcommand)]
     Ior(IorCommand),
@@ -275,4 +278,16 @@ pub struct ValidateArgs {
     pub against: PathBuf,
     #[arg(long)]
     pub tenant: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ScheduleCommand {
+    /// Every schedule of every enabled tenant, with its next slot.
+    List,
+    /// Fire each schedule's slots as they come, until Ctrl-C.
+    Run {
+        /// How often the clock is read, in seconds.
+        #[arg(long, default_value_t = 1)]
+        tick_secs: u64,
+    },
 }

@@ -91,6 +91,12 @@ fn the_demo_syncs_two_tenants_fully_then_incrementally() {
         assert_eq!(run["counters"]["created"], 2, "{run}");
         assert_eq!(run["counters"]["updated"], 4, "{run}");
     }
+    let schedules = lading(&demo, &["--json", "schedule", "list"]);
+    let schedules: Vec<serde_json::Value> = serde_json::from_slice(&schedules.stdout).unwrap();
+    let labels: Vec<String> =
+        schedules.iter().map(|s| format!("{}/{}", s["tenant"], s["schedule"]).replace('"', "")).collect();
+    assert_eq!(labels, ["acme/sync", "globex/sync", "ergo/daily", "ergo/weekly"]);
+    assert!(schedules.iter().all(|s| s["next"].is_string()), "{schedules:?}");
     let quarantine = lading(&demo, &["quarantine", "list", "--tenant", "acme"]);
     assert!(quarantine.status.success());
     assert!(stdout(&quarantine).contains("acme"), "{}", stdout(&quarantine));

@@ -5,6 +5,7 @@ mod compare;
 mod demo;
 mod inspect;
 mod ior;
+mod schedule;
 mod sim;
 mod sync;
 mod tenants;
@@ -29,6 +30,7 @@ pub async fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Sim(args) => sim::run(args).await,
         Command::Compare(args) => compare::run(args, json),
         Command::Run(args) => ior::run(&open(&cli.data_dir)?, args, json).await,
+        Command::Schedule(command) => schedule::run(&open(&cli.data_dir)?, command, json).await,
         Command::Ior(command) => ior::command(&open(&cli.data_dir)?, command, json).await,
         Command::Upload(args) => ior::upload(&open(&cli.data_dir)?, args, json).await,
         Command::Validate(args) => ior::validate(&open(&cli.data_dir)?, args, json).await,
