@@ -29,10 +29,8 @@ use std::fmt::Write as _;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
-use crate::compare::table::{
-    LineRec, LineTable, QuantityRec, RecentTexts, Sym, TariffRec, U64Map, line_key, unit_text,
-};
-use crate::model::{CustomsLine, LinePart, Programme};
+use crate::compare::table::{LineRec, LineTable, QuantityRec, RecentTexts, Sym, TariffRec, U64Map, line_key};
+use crate::model::{CustomsLine, LinePart, Programme, Unit};
 
 /// The columns, in the order [`write_lines_csv`] writes them.
 pub const COLUMNS: [&str; 21] = [
@@ -198,7 +196,7 @@ fn write_row(out: &mut String, line: &CustomsLine, tariff: Option<(usize, &crate
     let _ = write!(out, ",{},{},{},{},", line.entered_value, line.charges, line.gross_kg, line.net_kg);
     if let Some((unit, quantity)) = line.quantities.first() {
         let _ = write!(out, "{quantity},");
-        push_csv_field(out, unit_text(unit));
+        push_csv_field(out, Unit::text(unit));
     } else {
         out.push(',');
     }

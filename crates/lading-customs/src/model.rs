@@ -26,6 +26,20 @@ pub enum Unit {
     Other(String),
 }
 
+impl Unit {
+    /// The unit as the HTS, the importer's tables, reports and CSV files write it: `No.`,
+    /// `kg`, `doz.`, `X`, or the text kept.
+    pub fn text(&self) -> &str {
+        match self {
+            Unit::Number => "No.",
+            Unit::Kilograms => "kg",
+            Unit::Dozens => "doz.",
+            Unit::NoQuantity => "X",
+            Unit::Other(text) => text,
+        }
+    }
+}
+
 /// A rate of duty as the HTS states it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]

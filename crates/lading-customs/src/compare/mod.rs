@@ -27,7 +27,7 @@ pub use report::{
     ComparisonReport, DutyClass, EntryComparison, EntryTotals, Field, FieldDiff, LinePair, PairedBy, ProgrammeDuty,
     REPORT_CSV_COLUMNS, REVENUE_IMPACT_SIGN, Severity, SeverityCounts, Summary, TotalComparison, UnpairedLine,
 };
-pub use table::{LineTable, unit_from_text, unit_text};
+pub use table::{LineTable, unit_from_text};
 pub use tolerances::{TOLERANCES_VERSION, Tolerances, TolerancesError};
 
 use crate::lines_csv::LinesCsvError;

@@ -362,7 +362,7 @@ impl LineTable {
             }
             let quantity_start = table.quantities.len() as u32;
             for (unit, value) in &line.quantities {
-                table.quantities.push(QuantityRec { unit: table.codes.intern(unit_text(unit)), value: *value });
+                table.quantities.push(QuantityRec { unit: table.codes.intern(Unit::text(unit)), value: *value });
             }
             table.lines.push(LineRec {
                 entry: table.entries.intern(&line.entry_number),
@@ -440,17 +440,6 @@ impl LineTable {
     pub(crate) fn quantities_of(&self, line: &LineRec) -> &[QuantityRec] {
         let start = line.quantity_start as usize;
         self.quantities.get(start..start + usize::from(line.quantity_len)).unwrap_or(&[])
-    }
-}
-
-/// How a unit is written in CSV and reports: `No.`, `kg`, `doz.`, `X`, or the text kept.
-pub fn unit_text(unit: &Unit) -> &str {
-    match unit {
-        Unit::Number => "No.",
-        Unit::Kilograms => "kg",
-        Unit::Dozens => "doz.",
-        Unit::NoQuantity => "X",
-        Unit::Other(text) => text,
     }
 }
 

@@ -183,13 +183,7 @@ mod tests {
         hts_reference(&rows(sap), &products, &Catalog)
     }
 
-    fn reasons(output: &JobOutput<HtsEntry>) -> Vec<String> {
-        output
-            .rejected
-            .iter()
-            .flat_map(|r| r.reasons.iter().map(move |i| format!("{} {}:{}", r.key, i.field, i.code)))
-            .collect()
-    }
+    use crate::etl::reason_codes as reasons;
 
     #[test]
     fn sap_rows_and_product_numbers_become_usitc_entries() {

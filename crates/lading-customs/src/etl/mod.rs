@@ -100,3 +100,13 @@ impl<T> JobOutput<T> {
 fn rows_value<'a>(rows: impl IntoIterator<Item = &'a Row>) -> Value {
     Value::Array(rows.into_iter().map(|row| Value::Object(row.clone())).collect())
 }
+
+/// `"{key} {field}:{code}"` of every reason of every rejected record: what the jobs' tests read.
+#[cfg(test)]
+pub(crate) fn reason_codes<T>(output: &JobOutput<T>) -> Vec<String> {
+    output
+        .rejected
+        .iter()
+        .flat_map(|r| r.reasons.iter().map(move |i| format!("{} {}:{}", r.key, i.field, i.code)))
+        .collect()
+}

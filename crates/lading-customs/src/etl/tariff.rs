@@ -249,13 +249,7 @@ mod tests {
         row
     }
 
-    fn reasons(output: &JobOutput<TariffRule>) -> Vec<String> {
-        output
-            .rejected
-            .iter()
-            .flat_map(|r| r.reasons.iter().map(move |i| format!("{} {}:{}", r.key, i.field, i.code)))
-            .collect()
-    }
+    use crate::etl::reason_codes as reasons;
 
     #[test]
     fn a_rule_is_read_with_open_ends_and_lists() {

@@ -626,13 +626,7 @@ mod tests {
         row
     }
 
-    fn reasons<T>(output: &JobOutput<T>) -> Vec<String> {
-        output
-            .rejected
-            .iter()
-            .flat_map(|r| r.reasons.iter().map(move |i| format!("{} {}:{}", r.key, i.field, i.code)))
-            .collect()
-    }
+    use crate::etl::reason_codes as reasons;
 
     #[test]
     fn an_invoice_item_in_dollars_with_the_product_defaults() {

@@ -10,7 +10,7 @@ use super::code::{Digits, DigitsMap};
 use super::error::{FootnoteIssue, HtsProblem, HtsProblemKind, UnitIssue};
 use super::footnote::chapter99_mentions;
 use super::raw::{Footnote, Footnotes, RawRow, Row, Text, Units};
-use super::unit::{UnitReading, read_unit, unit_label};
+use super::unit::{UnitReading, read_unit};
 use super::{HtsReference, RateLine, Slot};
 use crate::model::{HtsEntry, Unit};
 use crate::rate::parse_rate;
@@ -232,12 +232,12 @@ impl Builder {
                         continue;
                     }
                     UnitReading::StrayWhitespace(unit) => {
-                        let read_as = unit_label(&unit).to_owned();
+                        let read_as = Unit::text(&unit).to_owned();
                         keep(unit);
                         (raw.to_string(), UnitIssue::StrayWhitespace { read_as })
                     }
                     UnitReading::Compound(units) => {
-                        let read_as = units.iter().map(unit_label).collect::<Vec<_>>().join(", ");
+                        let read_as = units.iter().map(Unit::text).collect::<Vec<_>>().join(", ");
                         units.into_iter().for_each(&mut keep);
                         (raw.to_string(), UnitIssue::Compound { read_as })
                     }

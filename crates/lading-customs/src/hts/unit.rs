@@ -75,14 +75,3 @@ pub(crate) fn read_unit(raw: &str) -> UnitReading {
         || trimmed.chars().any(|ch| ch.is_whitespace() && ch != ' ');
     if untidy { UnitReading::StrayWhitespace(unit) } else { UnitReading::Clean(unit) }
 }
-
-/// How a unit is printed in messages.
-pub(crate) fn unit_label(unit: &Unit) -> &str {
-    match unit {
-        Unit::Number => "No.",
-        Unit::Kilograms => "kg",
-        Unit::Dozens => "doz.",
-        Unit::NoQuantity => "X",
-        Unit::Other(text) => text,
-    }
-}

@@ -5,8 +5,7 @@ use rust_decimal::Decimal;
 
 use super::catalogue::{normalised_unit, round};
 use super::dataset::ImporterDataset;
-use super::reference::unit_text;
-use lading_customs::model::{Programme, RateBasis};
+use lading_customs::model::{Programme, RateBasis, Unit};
 
 /// The file names, in the order [`ImporterDataset::importer_csvs`] returns them.
 pub const CSV_FILES: [&str; 4] = ["Product_List.csv", "HTS_Code.csv", "HTS Tariff.csv", "Packaging_Material.csv"];
@@ -63,7 +62,7 @@ impl ImporterDataset {
             hts.push_str(&line(&[
                 entry.hts10.clone(),
                 entry.description.clone(),
-                entry.units.iter().map(unit_text).collect::<Vec<_>>().join(" "),
+                entry.units.iter().map(Unit::text).collect::<Vec<_>>().join(" "),
                 entry.general_text.clone(),
                 entry.chapter99.join(" "),
             ]));

@@ -4,15 +4,13 @@
 use std::collections::{BTreeSet, HashMap};
 
 use chrono::NaiveDate;
-use lading_customs::model::{CustomsLine, LinePart, Transport, Unit};
+use lading_customs::model::{CustomsLine, LinePart, Programme, RateBasis, Transport, Unit};
 use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 
 use super::catalogue::{MaterialRecord, PackagingRecord};
 use super::dataset::{BillingCategory, ImporterDataset};
-use super::reference::unit_text;
 use super::wire::{SapQuirks, date, flag, hts_digits, plain};
-use lading_customs::model::{Programme, RateBasis};
 
 /// A JSON object row.
 pub(crate) type Row = Map<String, Value>;
@@ -379,7 +377,7 @@ fn hts(dataset: &ImporterDataset) -> Vec<Row> {
             object(json!({
                 "HTSNO": entry.hts10,
                 "DESCR": entry.description,
-                "UNIT": entry.units.iter().map(unit_text).collect::<Vec<_>>().join(" "),
+                "UNIT": entry.units.iter().map(Unit::text).collect::<Vec<_>>().join(" "),
                 "GENERAL": entry.general_text,
                 "CH99": entry.chapter99.join(" "),
             }))

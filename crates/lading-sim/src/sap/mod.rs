@@ -27,7 +27,7 @@ pub use dataset::{
 };
 pub use fm::FUNCTION_MODULES;
 pub use planted::PlantedDiscrepancy;
-pub use reference::{HTS_SOURCE, unit_text};
+pub use reference::HTS_SOURCE;
 pub use wire::SapQuirks;
 
 use crate::faults::Faults;

@@ -269,17 +269,6 @@ pub(crate) fn parse_unit(text: &str) -> Unit {
     }
 }
 
-/// How a unit of quantity is printed in the importer's tables (the USITC spelling).
-pub fn unit_text(unit: &Unit) -> &str {
-    match unit {
-        Unit::Number => "No.",
-        Unit::Kilograms => "kg",
-        Unit::Dozens => "doz.",
-        Unit::NoQuantity => "X",
-        Unit::Other(text) => text,
-    }
-}
-
 /// `Free` or `N%`; anything else stays unparsed (none of the embedded rows needs more).
 fn parse_rate(text: &str) -> Rate {
     let trimmed = text.trim();

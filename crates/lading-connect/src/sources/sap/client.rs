@@ -112,7 +112,7 @@ pub(crate) enum AnswerProblem {
 /// Reads one answer: `ET_RETURN` first, then `E_TOTAL` and the named tables.
 pub(crate) fn read_answer(json: &Value, tables: &[&str]) -> Result<Answer, AnswerProblem> {
     let Some(object) = json.as_object() else {
-        return Err(AnswerProblem::Shape(format!("expected a json object, got {}", json_type(json))));
+        return Err(AnswerProblem::Shape(format!("expected a json object, got {}", crate::sources::json_type(json))));
     };
     let messages: Vec<SapMessage> = table_rows(object, "ET_RETURN")?.iter().map(message).collect::<Result<_, _>>()?;
     if let Some(error) = messages.iter().find(|m| m.is_error()) {
@@ -141,7 +141,7 @@ fn field<'a>(object: &'a Row, name: &str) -> Option<&'a Value> {
 /// wrong with the shape.
 pub fn rows_of(answer: &Value, name: &str) -> Result<Vec<Map<String, Value>>, String> {
     let Some(object) = answer.as_object() else {
-        return Err(format!("expected a json object, got {}", json_type(answer)));
+        return Err(format!("expected a json object, got {}", crate::sources::json_type(answer)));
     };
     table_rows(object, name).map_err(|problem| match problem {
         AnswerProblem::Shape(detail) => detail,
@@ -161,12 +161,15 @@ pub(crate) fn table_rows(object: &Row, name: &str) -> Result<Vec<Row>, AnswerPro
             .enumerate()
             .map(|(index, row)| match row {
                 Value::Object(row) => Ok(row.clone()),
-                other => {
-                    Err(AnswerProblem::Shape(format!("row {index} of {name} is {}, not an object", json_type(other))))
-                }
+                other => Err(AnswerProblem::Shape(format!(
+                    "row {index} of {name} is {}, not an object",
+                    crate::sources::json_type(other)
+                ))),
             })
             .collect(),
-        Some(other) => Err(AnswerProblem::Shape(format!("{name} is {}, not a table", json_type(other)))),
+        Some(other) => {
+            Err(AnswerProblem::Shape(format!("{name} is {}, not a table", crate::sources::json_type(other))))
+        }
     }
 }
 
@@ -189,17 +192,6 @@ fn count(value: &Value) -> Option<u64> {
         Value::Number(number) => number.as_u64(),
         Value::String(text) => text.trim().parse().ok(),
         _ => None,
-    }
-}
-
-fn json_type(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 

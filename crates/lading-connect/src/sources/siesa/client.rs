@@ -85,7 +85,7 @@ pub(crate) fn read_page(status: u16, json: &Value, text: &str) -> Result<Page, P
         _ => return Err(PageProblem::Rejected),
     }
     let Some(object) = json.as_object() else {
-        return Err(PageProblem::Shape(format!("expected a json object, got {}", json_type(json))));
+        return Err(PageProblem::Shape(format!("expected a json object, got {}", crate::sources::json_type(json))));
     };
     let codigo = match object.get("codigo") {
         None | Some(Value::Null) => None,
@@ -103,14 +103,14 @@ pub(crate) fn read_page(status: u16, json: &Value, text: &str) -> Result<Page, P
         return Err(PageProblem::Shape("no detalle.Table in the answer".to_string()));
     };
     let Some(table) = table.as_array() else {
-        return Err(PageProblem::Shape(format!("detalle.Table is {}, not an array", json_type(table))));
+        return Err(PageProblem::Shape(format!("detalle.Table is {}, not an array", crate::sources::json_type(table))));
     };
     let mut rows = Vec::with_capacity(table.len());
     for (index, row) in table.iter().enumerate() {
         let Some(row) = row.as_object() else {
             return Err(PageProblem::Shape(format!(
                 "row {index} of detalle.Table is {}, not an object",
-                json_type(row)
+                crate::sources::json_type(row)
             )));
         };
         if let Some(alerta) = row.get("alerta").or_else(|| row.get("Alerta")) {
@@ -141,17 +141,6 @@ fn integer(value: &Value) -> Option<i64> {
         }
         Value::String(text) => text.trim().parse().ok(),
         _ => None,
-    }
-}
-
-fn json_type(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 
