@@ -167,6 +167,56 @@ pub async fn state_store_suite(store: &dyn StateStore) {
     assert!(store.get_table(&acme, "hts_reference").await.unwrap().is_empty());
     assert_eq!(store.tenants_with_table("product_master").await.unwrap(), vec![acme.clone(), globex.clone()]);
     assert!(store.tenants_with_table("hts_reference").await.unwrap().is_empty());
+
+    // Table versions: change on every write, per tenant and table.
+    assert_eq!(store.table_version(&acme, "hts_reference").await.unwrap(), 0);
+    let before = store.table_version(&acme, "product_master").await.unwrap();
+    assert!(before > 0);
+    let globex_before = store.table_version(&globex, "product_master").await.unwrap();
+    store.upsert_rows(&acme, "product_master", &[row("e", 1)]).await.unwrap();
+    assert_ne!(store.table_version(&acme, "product_master").await.unwrap(), before);
+    assert_eq!(store.table_version(&globex, "product_master").await.unwrap(), globex_before);
+
+    // Run filters: pipeline, window, next page.
+    let mut ior = run("r4", "acme", "2026-01-04T00:00:00Z", Status::Succeeded);
+    ior.pipeline = "ior-daily".into();
+    store.put_run(&ior).await.unwrap();
+    let ids = |runs: Vec<RunRecord>| runs.into_iter().map(|r| r.run_id).collect::<Vec<_>>();
+    let by_pipeline = RunFilter { pipeline: Some("ior-daily".into()), ..RunFilter::default() };
+    assert_eq!(ids(store.list_runs(&by_pipeline).await.unwrap()), vec!["r4"]);
+    let window = RunFilter {
+        since: Some("2026-01-02T00:00:00Z".into()),
+        before: Some("2026-01-04T00:00:00Z".into()),
+        ..RunFilter::default()
+    };
+    assert_eq!(ids(store.list_runs(&window).await.unwrap()), vec!["r3", "r2"]);
+
+    // Users: by name, replaced, listed sorted, deleted.
+    let user = |name: &str, role: Role| User {
+        username: name.into(),
+        role,
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+        enabled: true,
+        created_at: "2026-01-01T00:00:00Z".into(),
+        updated_at: "2026-01-01T00:00:00Z".into(),
+    };
+    assert!(store.get_user("ada").await.unwrap().is_none());
+    store.put_user(&user("zoe", Role::Operator)).await.unwrap();
+    store.put_user(&user("ada", Role::Operator)).await.unwrap();
+    store.put_user(&user("ada", Role::Admin)).await.unwrap();
+    assert_eq!(store.get_user("ada").await.unwrap().unwrap().role, Role::Admin);
+    let names: Vec<String> = store.list_users().await.unwrap().into_iter().map(|u| u.username).collect();
+    assert_eq!(names, vec!["ada", "zoe"]);
+    assert!(store.delete_user("zoe").await.unwrap());
+    assert!(!store.delete_user("zoe").await.unwrap());
+    assert_eq!(store.list_users().await.unwrap().len(), 1);
+
+    // Revoked tokens.
+    assert!(!store.is_token_revoked("t-1").await.unwrap());
+    store.revoke_token("t-1", "2999-01-01T00:00:00Z").await.unwrap();
+    store.revoke_token("t-1", "2999-01-01T00:00:00Z").await.unwrap();
+    assert!(store.is_token_revoked("t-1").await.unwrap());
+    assert!(!store.is_token_revoked("t-2").await.unwrap());
 }
 
 /// Secrets round-trip, are replaced, and are listed by name.

@@ -124,5 +124,48 @@ pub struct DeadLetter {
 pub struct RunFilter {
     pub tenant_id: Option<String>,
     pub status: Option<Status>,
+    pub pipeline: Option<String>,
+    /// Runs started at or after this RFC 3339 instant.
+    pub since: Option<String>,
+    /// Runs started strictly before this RFC 3339 instant (the next page of a listing).
+    pub before: Option<String>,
+    /// At most this many runs; 0 means 100.
     pub limit: usize,
+}
+
+/// What a user may do. An admin may do everything an operator may.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Operator,
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Operator => "operator",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Role> {
+        [Role::Operator, Role::Admin].into_iter().find(|r| r.as_str() == raw)
+    }
+
+    /// Whether a user with this role may do what `required` allows.
+    pub fn allows(self, required: Role) -> bool {
+        self >= required
+    }
+}
+
+/// A person who signs in to the server. The password is kept only as an argon2id PHC string.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub username: String,
+    pub role: Role,
+    pub password_hash: String,
+    pub enabled: bool,
+    pub created_at: String,
+    pub updated_at: String,
 }

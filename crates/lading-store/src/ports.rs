@@ -60,6 +60,22 @@ pub trait StateStore: Send + Sync {
     async fn tenants_with_table(&self, table: &str) -> Result<Vec<TenantId>>;
     /// One row of a tenant's table.
     async fn get_row(&self, tenant: &TenantId, table: &str, key: &str) -> Result<Option<serde_json::Value>>;
+    /// A number that changes whenever a tenant's table is written (0: never written), so a
+    /// reader can keep a decoded copy until the table changes.
+    async fn table_version(&self, tenant: &TenantId, table: &str) -> Result<u64>;
+
+    /// Creates or replaces a user, keyed by username.
+    async fn put_user(&self, user: &User) -> Result<()>;
+    async fn get_user(&self, username: &str) -> Result<Option<User>>;
+    /// Every user, sorted by username.
+    async fn list_users(&self) -> Result<Vec<User>>;
+    /// Whether there was such a user.
+    async fn delete_user(&self, username: &str) -> Result<bool>;
+
+    /// Revokes a session token by its id until it would have expired anyway (RFC 3339);
+    /// expired revocations may be forgotten.
+    async fn revoke_token(&self, token_id: &str, expires_at: &str) -> Result<()>;
+    async fn is_token_revoked(&self, token_id: &str) -> Result<bool>;
 }
 
 #[async_trait]

@@ -64,6 +64,20 @@ CREATE TABLE IF NOT EXISTS table_rows (
     body TEXT NOT NULL,
     PRIMARY KEY (tenant_id, table_name, row_key)
 );
+CREATE TABLE IF NOT EXISTS table_versions (
+    tenant_id TEXT NOT NULL,
+    table_name TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    PRIMARY KEY (tenant_id, table_name)
+);
+CREATE TABLE IF NOT EXISTS users (
+    username TEXT PRIMARY KEY,
+    body TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS revoked_tokens (
+    token_id TEXT PRIMARY KEY,
+    expires_at TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS secrets (
     name TEXT PRIMARY KEY,
     nonce BLOB NOT NULL,
@@ -154,6 +168,13 @@ impl SqliteState {
                 statement.execute(params![tenant.as_str(), table, key, body]).map_err(|e| self.error(e))?;
             }
         }
+        transaction
+            .execute(
+                "INSERT INTO table_versions (tenant_id, table_name, version) VALUES (?1, ?2, 1)
+                 ON CONFLICT (tenant_id, table_name) DO UPDATE SET version = version + 1",
+                params![tenant.as_str(), table],
+            )
+            .map_err(|e| self.error(e))?;
         transaction.commit().map_err(|e| self.error(e))
     }
 
@@ -230,12 +251,17 @@ impl StateStore for SqliteState {
             let mut statement = connection
                 .prepare(
                     "SELECT body FROM runs WHERE (?1 IS NULL OR tenant_id = ?1) AND (?2 IS NULL OR status = ?2)
-                     ORDER BY started_at DESC, run_id DESC LIMIT ?3",
+                     AND (?3 IS NULL OR pipeline = ?3) AND (?4 IS NULL OR started_at >= ?4)
+                     AND (?5 IS NULL OR started_at < ?5)
+                     ORDER BY started_at DESC, run_id DESC LIMIT ?6",
                 )
                 .map_err(|e| self.error(e))?;
             let status = filter.status.map(Status::as_str);
             let rows = statement
-                .query_map(params![filter.tenant_id, status, limit], |row| row.get(0))
+                .query_map(
+                    params![filter.tenant_id, status, filter.pipeline, filter.since, filter.before, limit],
+                    |row| row.get(0),
+                )
                 .map_err(|e| self.error(e))?;
             rows.collect::<std::result::Result<_, _>>().map_err(|e| self.error(e))?
         };
@@ -419,5 +445,77 @@ impl StateStore for SqliteState {
             .optional()
             .map_err(|e| self.error(e))?;
         body.map(|b| self.decode(table, &b)).transpose()
+    }
+
+    async fn table_version(&self, tenant: &TenantId, table: &str) -> Result<u64> {
+        let version: Option<i64> = self
+            .lock()
+            .query_row(
+                "SELECT version FROM table_versions WHERE tenant_id = ?1 AND table_name = ?2",
+                params![tenant.as_str(), table],
+                |row| row.get(0),
+            )
+            .optional()
+            .map_err(|e| self.error(e))?;
+        Ok(version.unwrap_or(0) as u64)
+    }
+
+    async fn put_user(&self, user: &User) -> Result<()> {
+        let body = self.encode(user)?;
+        self.lock()
+            .execute(
+                "INSERT INTO users (username, body) VALUES (?1, ?2) ON CONFLICT (username) DO UPDATE SET body = ?2",
+                params![user.username, body],
+            )
+            .map_err(|e| self.error(e))?;
+        Ok(())
+    }
+
+    async fn get_user(&self, username: &str) -> Result<Option<User>> {
+        let body: Option<String> = self
+            .lock()
+            .query_row("SELECT body FROM users WHERE username = ?1", [username], |row| row.get(0))
+            .optional()
+            .map_err(|e| self.error(e))?;
+        body.map(|b| self.decode("user", &b)).transpose()
+    }
+
+    async fn list_users(&self) -> Result<Vec<User>> {
+        let bodies: Vec<String> = {
+            let connection = self.lock();
+            let mut statement =
+                connection.prepare("SELECT body FROM users ORDER BY username").map_err(|e| self.error(e))?;
+            let rows = statement.query_map([], |row| row.get(0)).map_err(|e| self.error(e))?;
+            rows.collect::<std::result::Result<_, _>>().map_err(|e| self.error(e))?
+        };
+        bodies.iter().map(|b| self.decode("user", b)).collect()
+    }
+
+    async fn delete_user(&self, username: &str) -> Result<bool> {
+        let deleted =
+            self.lock().execute("DELETE FROM users WHERE username = ?1", [username]).map_err(|e| self.error(e))?;
+        Ok(deleted > 0)
+    }
+
+    async fn revoke_token(&self, token_id: &str, expires_at: &str) -> Result<()> {
+        let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let connection = self.lock();
+        connection.execute("DELETE FROM revoked_tokens WHERE expires_at < ?1", [now]).map_err(|e| self.error(e))?;
+        connection
+            .execute(
+                "INSERT INTO revoked_tokens (token_id, expires_at) VALUES (?1, ?2) ON CONFLICT (token_id) DO NOTHING",
+                params![token_id, expires_at],
+            )
+            .map_err(|e| self.error(e))?;
+        Ok(())
+    }
+
+    async fn is_token_revoked(&self, token_id: &str) -> Result<bool> {
+        let found: Option<i64> = self
+            .lock()
+            .query_row("SELECT 1 FROM revoked_tokens WHERE token_id = ?1", [token_id], |row| row.get(0))
+            .optional()
+            .map_err(|e| self.error(e))?;
+        Ok(found.is_some())
     }
 }

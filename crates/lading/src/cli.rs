@@ -58,6 +58,87 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Measure Lading's speed.
     Bench(BenchArgs),
+    /// Serve the REST API and the dashboards, and run the schedules, until Ctrl-C or SIGTERM.
+    Serve(ServeArgs),
+    /// Manage the people who sign in to `lading serve`.
+    #[command(subcommand)]
+    Users(UsersCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "LADING_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: std::net::SocketAddr,
+    /// Minutes a session lasts before signing in again.
+    #[arg(long, env = "LADING_SESSION_MINUTES", default_value_t = 30)]
+    pub session_minutes: u64,
+    /// Mark the session cookie Secure (when served over HTTPS, e.g. behind a TLS proxy).
+    #[arg(long, env = "LADING_SECURE_COOKIES")]
+    pub secure_cookies: bool,
+    /// Sign-in attempts allowed per username per minute.
+    #[arg(long, env = "LADING_LOGIN_PER_USER", default_value_t = 5)]
+    pub login_per_user: u32,
+    /// Sign-in attempts allowed per client address per minute.
+    #[arg(long, env = "LADING_LOGIN_PER_ADDRESS", default_value_t = 20)]
+    pub login_per_address: u32,
+    /// Largest request body accepted, in MiB (CSV uploads included).
+    #[arg(long, env = "LADING_MAX_BODY_MIB", default_value_t = 16)]
+    pub max_body_mib: usize,
+    /// Do not run the tenants' schedules in this process.
+    #[arg(long)]
+    pub no_scheduler: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Add a user. The password is read from standard input (or `--password-file`), never
+    /// from the command line.
+    Add {
+        username: String,
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        /// A file holding the password; `-` (the default) reads standard input.
+        #[arg(long, default_value = "-")]
+        password_file: PathBuf,
+    },
+    List,
+    /// Set a new password (read like `add`'s).
+    Passwd {
+        username: String,
+        #[arg(long, default_value = "-")]
+        password_file: PathBuf,
+    },
+    /// Change a user's role.
+    Role {
+        username: String,
+        #[arg(value_enum)]
+        role: RoleArg,
+    },
+    Disable {
+        username: String,
+    },
+    Enable {
+        username: String,
+    },
+    Delete {
+        username: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum RoleArg {
+    Admin,
+    Operator,
+}
+
+impl RoleArg {
+    pub fn role(self) -> lading_store::Role {
+        match self {
+            RoleArg::Admin => lading_store::Role::Admin,
+            RoleArg::Operator => lading_store::Role::Operator,
+        }
+    }
 }
 
 #[derive(Debug, Args)]

@@ -21,7 +21,7 @@ pub enum HtsLookup {
 }
 
 /// The HTS reference an ETL job validates numbers against: the USITC revision of the tenant.
-pub trait HtsCatalog {
+pub trait HtsCatalog: Send + Sync {
     /// Looks up a dotted 10-digit number (`9403.20.00.35`).
     fn lookup(&self, hts10: &str) -> HtsLookup;
 }

@@ -15,7 +15,7 @@ pub async fn runs(engine: &Engine, command: RunsCommand, json: bool) -> Result<E
                 let id = tenant_id(t)?;
                 engine.state.get_tenant(&id).await?.ok_or_else(|| StoreError::UnknownTenant(t.clone()))?;
             }
-            let runs = engine.state.list_runs(&RunFilter { tenant_id: tenant, status: None, limit }).await?;
+            let runs = engine.state.list_runs(&RunFilter { tenant_id: tenant, limit, ..RunFilter::default() }).await?;
             if json {
                 output::json(&runs);
             } else {

@@ -6,6 +6,7 @@ mod demo;
 mod inspect;
 mod ior;
 mod schedule;
+mod serve;
 mod sim;
 mod sync;
 mod tenants;
@@ -35,6 +36,8 @@ pub async fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Upload(args) => ior::upload(&open(&cli.data_dir)?, args, json).await,
         Command::Validate(args) => ior::validate(&open(&cli.data_dir)?, args, json).await,
         Command::Bench(args) => bench::run(args, json).await,
+        Command::Serve(args) => serve::run(open(&cli.data_dir)?, args).await,
+        Command::Users(command) => serve::users(&open(&cli.data_dir)?, command, json).await,
     }
 }
 
