@@ -9,6 +9,7 @@ pub mod background;
 pub mod cache;
 pub mod error;
 pub mod pages;
+pub mod query;
 pub mod serve;
 pub mod settings;
 pub mod users;
