@@ -20,12 +20,13 @@ use crate::ior::{IorError, run_etl, sap_client};
 use crate::notify::{Alert, Severity};
 use crate::product_sync::{StepFailure, StepOutput};
 use chrono::NaiveDate;
-use lading_customs::compare::{Tolerances, compare};
+use lading_core::TenantId;
+use lading_customs::compare::{ComparisonReport, Tolerances, compare};
 use lading_customs::config::IorConfig;
 use lading_customs::etl as tables;
 use lading_customs::generate::{Reference, generate};
 use lading_customs::model::{CustomsLine, HtsEntry, InvoiceItem, Packaging, Product, TariffRule};
-use lading_store::{Counters, QuarantineEntry, RunRecord};
+use lading_store::{Counters, QuarantineEntry, RunRecord, StoreError};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -252,19 +253,32 @@ async fn compare_step(engine: &Engine, config: &IorConfig, run: &RunRecord) -> R
     let reported: Vec<CustomsLine> = read_table(engine, tenant, tables::REPORTED_LINES).await?;
     let tolerances = tolerances(config)?;
     let report = compare(&generated, &reported, &tolerances);
-    let prefix = format!("reports/{tenant}/{}", run.run_id);
+    let (json_key, _) = store_comparison(engine, tenant, &run.run_id, &report).await?;
+    Ok(StepOutput { output_ref: json_key, counters: Counters::default() })
+}
+
+/// Keeps a comparison: the report at `reports/{tenant}/{id}/comparison.{json,csv}` and its
+/// row, keyed `id`, in [`COMPARISON_REPORTS`]. `id` is the run's, or an ad-hoc comparison's.
+/// Returns the key of the JSON report and the row.
+pub async fn store_comparison(
+    engine: &Engine,
+    tenant: &TenantId,
+    id: &str,
+    report: &ComparisonReport,
+) -> Result<(String, serde_json::Value), StoreError> {
+    let prefix = format!("reports/{tenant}/{id}");
     let json_key = format!("{prefix}/comparison.json");
     engine.objects.put_json(&json_key, &report.to_json()).await?;
     engine.objects.put(&format!("{prefix}/comparison.csv"), bytes::Bytes::from(report.to_csv())).await?;
     let row = serde_json::json!({
-        "run_id": run.run_id,
+        "run_id": id,
         "compared_at": chrono::Utc::now().to_rfc3339(),
         "failed": report.failed(),
         "summary": report.summary,
         "report": json_key,
     });
-    engine.state.upsert_rows(tenant, COMPARISON_REPORTS, &[(run.run_id.clone(), row)]).await?;
-    Ok(StepOutput { output_ref: json_key, counters: Counters::default() })
+    engine.state.upsert_rows(tenant, COMPARISON_REPORTS, &[(id.to_string(), row.clone())]).await?;
+    Ok((json_key, row))
 }
 
 async fn alert_step(

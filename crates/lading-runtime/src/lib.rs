@@ -13,9 +13,11 @@ pub mod mappings;
 pub mod notify;
 pub mod pipelines;
 pub mod product_sync;
+pub mod replay;
 pub mod report;
 pub mod runner;
 pub mod schedule;
+pub mod tenants;
 
 pub use engine::Engine;
 pub use runner::{RunError, RunOptions};

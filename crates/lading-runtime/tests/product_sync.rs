@@ -454,3 +454,46 @@ async fn kong_throttling_with_an_http_date_retry_after_is_honoured() {
     // An HTTP date has whole seconds: "2 s from now" is between 1 and 2 s away.
     assert!(started.elapsed() >= std::time::Duration::from_millis(900), "the client waited for the date");
 }
+
+#[tokio::test]
+async fn a_dead_letter_replays_once_through_the_same_adapter_when_the_target_takes_it() {
+    use lading_runtime::replay::{ReplayError, replay_dead_letter, replay_quarantined};
+    let world = world(120).await;
+    let invalid = planted_invalid(&world, "1");
+    let valid: Vec<String> =
+        world.siesa.catalogue("1").iter().map(|i| i.f120_id.to_string()).filter(|k| !invalid.contains(k)).collect();
+    world.kong.set_faults(Faults { fail_items: vec![valid[5].clone()], ..Faults::default() });
+    let run = sync(&world, "t1", false).await;
+    assert_eq!(run.counters.failed, 1);
+    let letter = world.engine.state.list_dead_letters(Some(&id("t1")), 0).await.unwrap().remove(0);
+    let received = world.kong.stats("t1-user").items_received;
+
+    // Still refused: reported, not marked.
+    let again = replay_dead_letter(&world.engine, letter.id).await.unwrap();
+    assert!(!again.delivered, "{again:?}");
+    assert!(again.message.starts_with("still failing"), "{}", again.message);
+    assert!(world.engine.state.get_dead_letter(letter.id).await.unwrap().unwrap().replayed_at.is_none());
+    assert_eq!(world.kong.stats("t1-user").items_received, received + 1, "one record sent, nothing else");
+
+    // The target takes it now: delivered once, marked, and a second replay is refused.
+    world.kong.set_faults(Faults::default());
+    let delivered = replay_dead_letter(&world.engine, letter.id).await.unwrap();
+    assert!(delivered.delivered, "{delivered:?}");
+    assert_eq!(delivered.record_key, valid[5]);
+    assert!(world.engine.state.get_dead_letter(letter.id).await.unwrap().unwrap().replayed_at.is_some());
+    assert!(matches!(replay_dead_letter(&world.engine, letter.id).await, Err(ReplayError::AlreadyReplayed(_))));
+    assert!(matches!(replay_dead_letter(&world.engine, 99_999).await, Err(ReplayError::NotFound(_))));
+    // The next incremental run finds it current: nothing created twice.
+    let next = sync(&world, "t1", false).await;
+    assert_eq!(next.counters.created, 0, "{:?}", next.counters);
+    assert_eq!(world.kong.create_count("t1-user", &valid[5]), 1);
+
+    // A quarantined record with the same mapping stays quarantined, with its reasons.
+    let quarantined = world.engine.state.list_quarantine(None, Some(&run.run_id), 0).await.unwrap();
+    let entry = quarantined.first().expect("the catalogue plants invalid records");
+    let outcome = replay_quarantined(&world.engine, &run.run_id, &entry.record_key).await.unwrap();
+    assert!(!outcome.delivered);
+    assert!(outcome.message.starts_with("still invalid"), "{}", outcome.message);
+    assert_eq!(world.engine.state.list_quarantine(None, Some(&run.run_id), 0).await.unwrap().len(), quarantined.len());
+    assert!(matches!(replay_quarantined(&world.engine, &run.run_id, "nope").await, Err(ReplayError::NotFound(_))));
+}

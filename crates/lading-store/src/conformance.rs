@@ -138,6 +138,16 @@ pub async fn state_store_suite(store: &dyn StateStore) {
     assert_eq!(acme_letters.len(), 1);
     assert_eq!(acme_letters[0].record_key, "9");
     assert!(acme_letters[0].id > 0);
+    let id = acme_letters[0].id;
+    assert_eq!(store.get_dead_letter(id).await.unwrap().unwrap(), acme_letters[0]);
+    assert!(store.get_dead_letter(id + 1000).await.unwrap().is_none());
+    store.mark_dead_letter_replayed(id, "2026-01-02T00:00:00Z").await.unwrap();
+    assert_eq!(store.get_dead_letter(id).await.unwrap().unwrap().replayed_at.as_deref(), Some("2026-01-02T00:00:00Z"));
+
+    // Quarantine entries go once delivered.
+    assert!(store.delete_quarantine("r1", "2").await.unwrap());
+    assert!(!store.delete_quarantine("r1", "2").await.unwrap());
+    assert_eq!(store.list_quarantine(Some(&acme), None, 0).await.unwrap().len(), 1);
 
     // Hashes: per tenant and pipeline, upserted.
     store.put_hashes(&acme, "product-sync", &[("1".into(), "a".into()), ("2".into(), "b".into())]).await.unwrap();

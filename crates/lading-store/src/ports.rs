@@ -42,6 +42,11 @@ pub trait StateStore: Send + Sync {
     /// Adds dead letters; the `id` of the entries is assigned by the store.
     async fn put_dead_letters(&self, letters: &[DeadLetter]) -> Result<()>;
     async fn list_dead_letters(&self, tenant: Option<&TenantId>, limit: usize) -> Result<Vec<DeadLetter>>;
+    async fn get_dead_letter(&self, id: i64) -> Result<Option<DeadLetter>>;
+    /// Records that a dead letter was delivered by a replay (RFC 3339 instant).
+    async fn mark_dead_letter_replayed(&self, id: i64, replayed_at: &str) -> Result<()>;
+    /// Removes a quarantined record (once a replay delivered it); whether there was one.
+    async fn delete_quarantine(&self, run_id: &str, record_key: &str) -> Result<bool>;
 
     /// The content hash of every record last confirmed by the target, by record key.
     async fn get_hashes(&self, tenant: &TenantId, pipeline: &str) -> Result<HashMap<String, String>>;

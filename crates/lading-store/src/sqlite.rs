@@ -367,6 +367,36 @@ impl StateStore for SqliteState {
         bodies.iter().map(|b| self.decode("dead letter", b)).collect()
     }
 
+    async fn get_dead_letter(&self, id: i64) -> Result<Option<DeadLetter>> {
+        let body: Option<String> = self
+            .lock()
+            .query_row("SELECT body FROM dead_letters WHERE id = ?1", [id], |row| row.get(0))
+            .optional()
+            .map_err(|e| self.error(e))?;
+        body.map(|b| self.decode("dead letter", &b)).transpose()
+    }
+
+    async fn mark_dead_letter_replayed(&self, id: i64, replayed_at: &str) -> Result<()> {
+        let mut letter = self
+            .get_dead_letter(id)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt(format!("dead letter {id} vanished while being replayed")))?;
+        letter.replayed_at = Some(replayed_at.to_string());
+        let body = self.encode(&letter)?;
+        self.lock()
+            .execute("UPDATE dead_letters SET body = ?1 WHERE id = ?2", params![body, id])
+            .map_err(|e| self.error(e))?;
+        Ok(())
+    }
+
+    async fn delete_quarantine(&self, run_id: &str, record_key: &str) -> Result<bool> {
+        let deleted = self
+            .lock()
+            .execute("DELETE FROM quarantine WHERE run_id = ?1 AND record_key = ?2", params![run_id, record_key])
+            .map_err(|e| self.error(e))?;
+        Ok(deleted > 0)
+    }
+
     async fn get_hashes(&self, tenant: &TenantId, pipeline: &str) -> Result<HashMap<String, String>> {
         let connection = self.lock();
         let mut statement = connection

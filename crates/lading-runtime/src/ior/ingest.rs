@@ -268,6 +268,21 @@ pub async fn ingest(
     Ok(report)
 }
 
+/// Reads one source again with the parameters a dead letter kept, and lands it under `date`
+/// (a dead letter's replay).
+pub(crate) async fn ingest_source(
+    engine: &Engine,
+    client: &SapClient,
+    tenant: &TenantId,
+    run_id: &str,
+    date: NaiveDate,
+    source: &IngestSource,
+    params: &Map<String, Value>,
+) -> Result<SourceOutcome, IorError> {
+    let read = client.read(source.fm, source.tables, params).await?;
+    land(engine, tenant, run_id, date, source, read).await
+}
+
 async fn land(
     engine: &Engine,
     tenant: &TenantId,
