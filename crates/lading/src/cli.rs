@@ -37,9 +37,12 @@ pub enum Command {
     /// Inspect runs.
     #[command(subcommand)]
     Runs(RunsCommand),
-    /// Inspect quarantined records.
+    /// Inspect quarantined records, or map one again and load it if it now passes.
     #[command(subcommand)]
     Quarantine(QuarantineCommand),
+    /// Dead letters: records and batches that still failed after their retries.
+    #[command(subcommand)]
+    Dlq(DlqCommand),
     /// Run a simulator on 127.0.0.1 until Ctrl-C.
     Sim(SimArgs),
     /// Compare two CSV files of customs lines field by field, with tolerances.
@@ -217,6 +220,34 @@ pub enum QuarantineCommand {
         #[arg(long, default_value_t = 50)]
         limit: usize,
     },
+    /// Map a quarantined record again with the tenant's current mapping; load it if it passes.
+    Replay {
+        #[arg(long)]
+        run: String,
+        record_key: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DlqCommand {
+    List {
+        #[arg(long)]
+        tenant: Option<String>,
+        /// Include letters already delivered by a replay.
+        #[arg(long)]
+        all: bool,
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
+    /// One dead letter with its payload.
+    Show { id: i64 },
+    /// Send dead letters again through the adapter (or SAP source) that failed them.
+    Replay {
+        /// The letters to replay; with `--tenant` and no ids, every pending letter of the tenant.
+        ids: Vec<i64>,
+        #[arg(long)]
+        tenant: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -258,6 +289,9 @@ pub enum BenchTarget {
     Hts,
     /// Generate customs lines for invoice items (`--records`, default 100,000).
     Customs,
+    /// The server under load: dashboard pages and list endpoints with 100,000 customs lines
+    /// (`--records`) and 10,000 runs (`--runs`) in the store, 50 concurrent clients (`--clients`).
+    Serve,
 }
 
 #[derive(Debug, Args)]
@@ -266,6 +300,15 @@ pub struct BenchArgs {
     /// Records (mapping), items (sync) or invoice items (customs).
     #[arg(long)]
     pub records: Option<usize>,
+    /// Runs in the store for `bench serve`.
+    #[arg(long, default_value_t = 10_000)]
+    pub runs: usize,
+    /// Concurrent clients for `bench serve`.
+    #[arg(long, default_value_t = 50)]
+    pub clients: usize,
+    /// Requests each client sends to each endpoint for `bench serve`.
+    #[arg(long, default_value_t = 40)]
+    pub requests: usize,
     /// The HTS revision for `bench hts` (gzip or plain JSON).
     #[arg(long, default_value = "data/hts/hts_2026_rev_10.json.gz")]
     pub file: PathBuf,

@@ -26,6 +26,10 @@ pub async fn run(args: BenchArgs, json: bool) -> Result<ExitCode, Failure> {
         BenchTarget::Sync => sync(args.records.unwrap_or(10_000), json).await,
         BenchTarget::Hts => hts(&args.file, json),
         BenchTarget::Customs => customs(args.records.unwrap_or(100_000), json),
+        BenchTarget::Serve => {
+            let lines = args.records.unwrap_or(100_000);
+            super::bench_serve::run(lines, args.runs, args.clients.max(1), args.requests.max(1), json).await
+        }
     }
 }
 

@@ -1,10 +1,12 @@
-//! `lading runs …` and `lading quarantine …`: read-only views of the state store.
+//! `lading runs …`, `lading quarantine …` and `lading dlq …`: views of the state store, and
+//! the replays of quarantined records and dead letters.
 
 use super::tenant_id;
-use crate::cli::{QuarantineCommand, RunsCommand};
-use crate::exit::Failure;
+use crate::cli::{DlqCommand, QuarantineCommand, RunsCommand};
+use crate::exit::{Failure, NOT_FOUND, RUN_FAILED};
 use crate::output;
 use lading_runtime::Engine;
+use lading_runtime::replay;
 use lading_store::{RunFilter, StoreError};
 use std::process::ExitCode;
 
@@ -36,7 +38,13 @@ pub async fn runs(engine: &Engine, command: RunsCommand, json: bool) -> Result<E
 }
 
 pub async fn quarantine(engine: &Engine, command: QuarantineCommand, json: bool) -> Result<ExitCode, Failure> {
-    let QuarantineCommand::List { tenant, run, limit } = command;
+    let (tenant, run, limit) = match command {
+        QuarantineCommand::List { tenant, run, limit } => (tenant, run, limit),
+        QuarantineCommand::Replay { run, record_key } => {
+            let outcome = replay::replay_quarantined(engine, &run, &record_key).await.map_err(replay_failure)?;
+            return Ok(print_outcomes(&[outcome], json));
+        }
+    };
     let id = tenant.as_deref().map(tenant_id).transpose()?;
     let entries = engine.state.list_quarantine(id.as_ref(), run.as_deref(), limit).await?;
     if json {
@@ -45,4 +53,87 @@ pub async fn quarantine(engine: &Engine, command: QuarantineCommand, json: bool)
         output::print_quarantine(&entries);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+pub async fn dlq(engine: &Engine, command: DlqCommand, json: bool) -> Result<ExitCode, Failure> {
+    match command {
+        DlqCommand::List { tenant, all, limit } => {
+            let id = tenant.as_deref().map(tenant_id).transpose()?;
+            let mut letters = engine.state.list_dead_letters(id.as_ref(), 0).await?;
+            letters.retain(|l| all || l.replayed_at.is_none());
+            letters.truncate(if limit == 0 { usize::MAX } else { limit });
+            if json {
+                output::json(&letters);
+            } else {
+                println!("{:>6} {:<12} {:<14} {:<24} {:>8}  error", "id", "tenant", "pipeline", "record", "attempts");
+                for l in &letters {
+                    let state = if l.replayed_at.is_some() { " (replayed)" } else { "" };
+                    println!(
+                        "{:>6} {:<12} {:<14} {:<24} {:>8}  {}{state}",
+                        l.id, l.tenant_id, l.pipeline, l.record_key, l.attempts, l.error
+                    );
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        DlqCommand::Show { id } => {
+            let letter = engine
+                .state
+                .get_dead_letter(id)
+                .await?
+                .ok_or_else(|| Failure::new(NOT_FOUND, format!("no dead letter {id}; list them with `lading dlq list`")))?;
+            if json {
+                output::json(&letter);
+            } else {
+                println!("dead letter {} · tenant {} · run {} · {}", letter.id, letter.tenant_id, letter.run_id, letter.pipeline);
+                println!("record:   {}", letter.record_key);
+                println!("error:    {}", letter.error);
+                println!("attempts: {}", letter.attempts);
+                println!("created:  {}", letter.created_at);
+                println!("replayed: {}", letter.replayed_at.as_deref().unwrap_or("no"));
+                println!("payload:\n{}", serde_json::to_string_pretty(&letter.payload).unwrap_or_default());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        DlqCommand::Replay { ids, tenant } => {
+            let ids = match (ids.is_empty(), tenant) {
+                (false, _) => ids,
+                (true, Some(tenant)) => {
+                    let id = tenant_id(&tenant)?;
+                    let letters = engine.state.list_dead_letters(Some(&id), 0).await?;
+                    letters.into_iter().filter(|l| l.replayed_at.is_none()).map(|l| l.id).collect()
+                }
+                (true, None) => return Err(Failure::invalid("name the dead letters to replay, or --tenant for all of a tenant's")),
+            };
+            let mut outcomes = Vec::new();
+            for id in ids {
+                outcomes.push(replay::replay_dead_letter(engine, id).await.map_err(replay_failure)?);
+            }
+            Ok(print_outcomes(&outcomes, json))
+        }
+    }
+}
+
+fn replay_failure(err: replay::ReplayError) -> Failure {
+    match err {
+        replay::ReplayError::NotFound(message) => Failure::new(NOT_FOUND, message),
+        replay::ReplayError::AlreadyReplayed(message) | replay::ReplayError::Unsupported(message) => {
+            Failure::invalid(message)
+        }
+        replay::ReplayError::Run(run) => run.into(),
+        replay::ReplayError::Store(store) => store.into(),
+    }
+}
+
+/// Prints what replays did; exit 1 when one was not delivered.
+fn print_outcomes(outcomes: &[replay::ReplayOutcome], json: bool) -> ExitCode {
+    if json {
+        output::json(&outcomes);
+    } else {
+        for o in outcomes {
+            let what = o.id.map(|id| format!("dead letter {id}")).unwrap_or_else(|| format!("record {}", o.record_key));
+            println!("{what} ({}): {}", o.tenant_id, o.message);
+        }
+    }
+    if outcomes.iter().all(|o| o.delivered) { ExitCode::SUCCESS } else { ExitCode::from(RUN_FAILED) }
 }

@@ -1,6 +1,7 @@
 //! One module per command; `dispatch` routes the parsed command line to it.
 
 mod bench;
+mod bench_serve;
 mod compare;
 mod demo;
 mod inspect;
@@ -28,6 +29,7 @@ pub async fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Secrets(command) => tenants::secrets(&open(&cli.data_dir)?, command, json).await,
         Command::Runs(command) => inspect::runs(&open(&cli.data_dir)?, command, json).await,
         Command::Quarantine(command) => inspect::quarantine(&open(&cli.data_dir)?, command, json).await,
+        Command::Dlq(command) => inspect::dlq(&open(&cli.data_dir)?, command, json).await,
         Command::Sim(args) => sim::run(args).await,
         Command::Compare(args) => compare::run(args, json),
         Command::Run(args) => ior::run(&open(&cli.data_dir)?, args, json).await,
