@@ -1,7 +1,8 @@
 //! Tenant configuration: a raw serde shape, then a checked `TenantConfig`.
 //!
 //! Raw configs come from files, the CLI or (later) DynamoDB; `RawTenantConfig::validate`
-//! returns every problem at once, each naming the field and what to fix.
+//! returns every problem at once, each naming the field and what to fix. The optional `alerts`
+//! block ([`AlertSettings`]) tunes the built-in alert rules and routes per tenant.
 
 use crate::ids::TenantId;
 use crate::retry::RetryPolicy;
@@ -39,6 +40,11 @@ pub struct RawTenantConfig {
     /// A run fails when more than this share of its records failed or was quarantined.
     #[serde(default = "default_failure_threshold")]
     pub failure_threshold: f64,
+    /// Which alert rules fire for this tenant, at which thresholds, and where each severity
+    /// goes; absent: every rule on with its defaults (see [`AlertSettings`]). Boxed: most
+    /// tenants keep the defaults, and a config travels by value through the pipelines.
+    #[serde(default, skip_serializing_if = "alerts_are_default")]
+    pub alerts: Box<AlertSettings>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -151,6 +157,7 @@ impl RawTenantConfig {
         if let Err(e) = self.retry.validate() {
             problems.push(e);
         }
+        problems.extend(self.alerts.problems());
         match tenant_id {
             Some(tenant_id) if problems.is_empty() => Ok(TenantConfig { tenant_id, raw: self }),
             _ => Err(problems),
@@ -176,6 +183,232 @@ fn check_url(field: &str, url: &str, problems: &mut Vec<String>) {
     match rest {
         Some(host) if !host.is_empty() && !host.starts_with('/') => {}
         _ => problems.push(format!("{field}: {url:?} must be an http:// or https:// URL with a host")),
+    }
+}
+
+// --- Alerts: which rules fire for a tenant and where each severity goes. ---------------------
+
+/// How serious an alert is. Routes choose the notifiers of each severity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+    Critical,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 4] = [Severity::Info, Severity::Warning, Severity::Error, Severity::Critical];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+/// Where an alert can be delivered. A channel that is not set up in the process (no webhook
+/// URL, no SMTP server) is skipped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertChannel {
+    /// The structured log (standard error).
+    Log,
+    /// The Slack-compatible webhook of `LADING_WEBHOOK_URL`.
+    Webhook,
+    /// Email through the SMTP server of `LADING_SMTP_URL`.
+    Email,
+}
+
+impl AlertChannel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertChannel::Log => "log",
+            AlertChannel::Webhook => "webhook",
+            AlertChannel::Email => "email",
+        }
+    }
+}
+
+/// A tenant's `alerts` block. Every part is optional; what is left out keeps its default, so
+/// `{}` (or no block at all) means every rule on, with the thresholds below.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AlertSettings {
+    pub rules: AlertRules,
+    pub routes: AlertRoutes,
+}
+
+// serde hands `skip_serializing_if` a reference to the field, here a `&Box`.
+#[allow(clippy::borrowed_box)]
+fn alerts_are_default(alerts: &Box<AlertSettings>) -> bool {
+    alerts.is_default()
+}
+
+impl AlertSettings {
+    pub fn is_default(&self) -> bool {
+        *self == AlertSettings::default()
+    }
+
+    /// Every problem of the block, each naming its field (`alerts.rules.….`).
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        let rules = &self.rules;
+        if rules.source_down.min_attempts == 0 {
+            problems.push("alerts.rules.source_down.min_attempts: must be at least 1".into());
+        }
+        let threshold = rules.failure_rate.threshold;
+        if !(threshold > 0.0 && threshold <= 1.0) {
+            problems.push(format!(
+                "alerts.rules.failure_rate.threshold: {threshold} must be a share above 0.0, at most 1.0"
+            ));
+        }
+        if rules.errors_burst.window_secs == 0 {
+            problems.push("alerts.rules.errors_burst.window_secs: must be at least 1".into());
+        }
+        if rules.long_run.max_duration_secs == 0 {
+            problems.push("alerts.rules.long_run.max_duration_secs: must be at least 1".into());
+        }
+        problems
+    }
+}
+
+/// The built-in rules, each on by default. `severity` overrides the rule's own (given in
+/// docs/alerts.md) and so chooses the route.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AlertRules {
+    /// A run failed: a step failed after its retries, or its records passed `failure_threshold`.
+    pub run_failed: RuleToggle,
+    /// A source (Siesa, an SAP function module) could not be read after `min_attempts`.
+    pub source_down: SourceDownRule,
+    /// The generated customs lines differ from SAP's beyond the tolerances.
+    pub comparison_failed: RuleToggle,
+    /// Failed + quarantined records of one run above `threshold` of those extracted.
+    pub failure_rate: FailureRateRule,
+    /// More than `max_errors` errors (failed runs, dead letters) of the tenant in `window_secs`.
+    pub errors_burst: ErrorsBurstRule,
+    /// A run took, or is taking, longer than `max_duration_secs`.
+    pub long_run: LongRunRule,
+    /// The tenant's count of dead letters not yet replayed grew since the last evaluation.
+    pub dead_letters_growing: RuleToggle,
+}
+
+/// A rule with nothing to tune but whether it fires, and how loudly.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RuleToggle {
+    pub enabled: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub severity: Option<Severity>,
+}
+
+impl Default for RuleToggle {
+    fn default() -> Self {
+        RuleToggle { enabled: true, severity: None }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SourceDownRule {
+    pub enabled: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub severity: Option<Severity>,
+    /// Attempts that must have failed before the source counts as down: the SAP client's
+    /// calls of one function module, or the Siesa extract step's attempts.
+    pub min_attempts: u32,
+}
+
+impl Default for SourceDownRule {
+    fn default() -> Self {
+        SourceDownRule { enabled: true, severity: None, min_attempts: 3 }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FailureRateRule {
+    pub enabled: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub severity: Option<Severity>,
+    /// A share: 0.10 fires above 10 %.
+    pub threshold: f64,
+}
+
+impl Default for FailureRateRule {
+    fn default() -> Self {
+        FailureRateRule { enabled: true, severity: None, threshold: 0.10 }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ErrorsBurstRule {
+    pub enabled: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub severity: Option<Severity>,
+    /// Fires when the errors in the window are more than this.
+    pub max_errors: u32,
+    pub window_secs: u64,
+}
+
+impl Default for ErrorsBurstRule {
+    fn default() -> Self {
+        ErrorsBurstRule { enabled: true, severity: None, max_errors: 5, window_secs: 300 }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LongRunRule {
+    pub enabled: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub severity: Option<Severity>,
+    pub max_duration_secs: u64,
+}
+
+impl Default for LongRunRule {
+    fn default() -> Self {
+        LongRunRule { enabled: true, severity: None, max_duration_secs: 1800 }
+    }
+}
+
+/// The channels of each severity. The defaults: info → log; warning → log and webhook; error
+/// and critical → log, webhook and email.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AlertRoutes {
+    pub info: Vec<AlertChannel>,
+    pub warning: Vec<AlertChannel>,
+    pub error: Vec<AlertChannel>,
+    pub critical: Vec<AlertChannel>,
+}
+
+impl Default for AlertRoutes {
+    fn default() -> Self {
+        use AlertChannel::*;
+        AlertRoutes {
+            info: vec![Log],
+            warning: vec![Log, Webhook],
+            error: vec![Log, Webhook, Email],
+            critical: vec![Log, Webhook, Email],
+        }
+    }
+}
+
+impl AlertRoutes {
+    pub fn channels(&self, severity: Severity) -> &[AlertChannel] {
+        match severity {
+            Severity::Info => &self.info,
+            Severity::Warning => &self.warning,
+            Severity::Error => &self.error,
+            Severity::Critical => &self.critical,
+        }
     }
 }
 
@@ -225,5 +458,59 @@ mod tests {
         assert!(problems.iter().any(|p| p.starts_with("tenant_id")));
         assert!(problems.iter().any(|p| p.starts_with("batch_size")));
         assert!(problems.iter().any(|p| p.starts_with("target.base_url")));
+    }
+
+    #[test]
+    fn a_config_without_alerts_gets_every_rule_with_its_defaults_and_serializes_unchanged() {
+        let config = raw(good()).unwrap().validate().unwrap();
+        let alerts = &config.raw.alerts;
+        assert!(alerts.rules.run_failed.enabled && alerts.rules.dead_letters_growing.enabled);
+        assert_eq!(alerts.rules.failure_rate.threshold, 0.10);
+        assert_eq!((alerts.rules.errors_burst.max_errors, alerts.rules.errors_burst.window_secs), (5, 300));
+        assert_eq!(alerts.rules.long_run.max_duration_secs, 1800);
+        assert_eq!(alerts.routes.channels(Severity::Warning), [AlertChannel::Log, AlertChannel::Webhook]);
+        let written = serde_json::to_value(&config.raw).unwrap();
+        assert!(written.get("alerts").is_none(), "a default block is not written back: {written}");
+    }
+
+    #[test]
+    fn a_partial_alerts_block_keeps_the_other_defaults() {
+        let mut value = good();
+        value["alerts"] = json!({
+            "rules": {"failure_rate": {"threshold": 0.25}, "long_run": {"enabled": false}, "source_down": {"severity": "critical"}},
+            "routes": {"error": ["log"]}
+        });
+        let config = raw(value).unwrap().validate().unwrap();
+        let alerts = &config.raw.alerts;
+        assert_eq!(alerts.rules.failure_rate.threshold, 0.25);
+        assert!(alerts.rules.failure_rate.enabled);
+        assert!(!alerts.rules.long_run.enabled);
+        assert_eq!(alerts.rules.long_run.max_duration_secs, 1800);
+        assert_eq!(alerts.rules.source_down.severity, Some(Severity::Critical));
+        assert_eq!(alerts.rules.source_down.min_attempts, 3);
+        assert_eq!(alerts.routes.channels(Severity::Error), [AlertChannel::Log]);
+        assert_eq!(alerts.routes.channels(Severity::Critical).len(), 3);
+        let written = serde_json::to_value(&config.raw).unwrap();
+        assert_eq!(written["alerts"]["rules"]["failure_rate"]["threshold"], 0.25);
+    }
+
+    #[test]
+    fn alert_typos_and_bad_thresholds_are_refused_by_name() {
+        let mut value = good();
+        value["alerts"] = json!({"rules": {"failure_rate": {"treshold": 0.2}}});
+        let err = raw(value).unwrap_err().to_string();
+        assert!(err.contains("unknown field `treshold`"), "{err}");
+        let mut value = good();
+        value["alerts"] = json!({"routes": {"error": ["pager"]}});
+        let err = raw(value).unwrap_err().to_string();
+        assert!(err.contains("unknown variant `pager`"), "{err}");
+        let mut value = good();
+        value["alerts"] = json!({"rules": {
+            "failure_rate": {"threshold": 1.5}, "errors_burst": {"window_secs": 0},
+            "long_run": {"max_duration_secs": 0}, "source_down": {"min_attempts": 0}
+        }});
+        let problems = raw(value).unwrap().validate().unwrap_err();
+        assert_eq!(problems.len(), 4, "{problems:?}");
+        assert!(problems.iter().all(|p| p.starts_with("alerts.rules.")), "{problems:?}");
     }
 }

@@ -6,10 +6,15 @@
 //! a time; [`runner::run_to_end`] only loops over it. Steps exchange object-store keys, never
 //! payloads, and are idempotent given their inputs.
 
+pub mod alerts;
+pub mod audit;
+pub mod crash;
 pub mod engine;
 pub mod ior;
 pub mod ior_daily;
+pub mod lock;
 pub mod mappings;
+pub mod metrics;
 pub mod notify;
 pub mod pipelines;
 pub mod product_sync;

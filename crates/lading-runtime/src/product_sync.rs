@@ -10,6 +10,35 @@
 //! - `report`: `reports/{tenant}/{run}/summary.json` and `records.csv`.
 //!
 //! Each step reads only its predecessors' objects, so it can be retried or resumed.
+//!
+//! ## Idempotence, window by window
+//!
+//! The runner executes a step again when the process died before the step was marked
+//! succeeded (see `runner`). What each step does to end, the second time, where a clean run
+//! ends (the names are the [`crate::crash`] points between the writes):
+//!
+//! - `extract` writes whole objects (a local write is a rename, an S3 put is atomic) and starts
+//!   over from Siesa: dying after the raw pages (`extract.raw_written`) only costs the download.
+//! - `transform` returns its manifest unchanged when one exists: it finished before and only
+//!   the step's record was lost. It must never run twice over a started load: the hashes that
+//!   load writes per batch would drop records from the pending list, renumber the batches under
+//!   the checkpoints of others — records lost — and reuse idempotency keys with other bodies.
+//!   Before its manifest it may run again (`transform.quarantined`, `transform.batches_written`):
+//!   no load has begun, so it reads the same hashes and writes the same batches; quarantine is
+//!   keyed by (run, record), so a record is quarantined once, and the counters come from the
+//!   manifest, assigned to the run rather than added.
+//! - `load` does four writes per batch: the target's answer, the hashes of the confirmed
+//!   records, the dead letters, the checkpoint. Dying after the answer (`load.answered`) or the
+//!   hashes (`load.hashed`): the batch is sent again with the same idempotency key
+//!   `{run}-{batch}` and the same body, and Kong answers it from its idempotency store — the
+//!   same outcomes, nothing applied twice, the same hashes written again. The WMS takes no key:
+//!   a create that landed answers 409 the second time and becomes a patch, so the record exists
+//!   once (counted `updated` rather than `created`). Dying after the dead letters
+//!   (`load.dead_lettered`): the letters are written again and the store keeps one per (run,
+//!   pipeline, record). Dying after the checkpoint (`load.checkpointed`): the batch is skipped
+//!   and its outcomes come from the checkpoint, so the run's counters are whole.
+//! - `report` reads only checkpoints, the target and the store, and rewrites its files
+//!   (`report.written`).
 
 use crate::engine::Engine;
 use crate::report::{self, Verification};
@@ -122,6 +151,7 @@ async fn extract(ctx: &StepContext<'_>) -> Result<StepOutput, StepFailure> {
         .buffer_unordered(16)
         .try_collect::<Vec<()>>()
         .await?;
+    crate::crash::point("extract.raw_written");
 
     let mut lines = Vec::with_capacity(extracted.records.len() * 512);
     for record in &extracted.records {
@@ -157,6 +187,14 @@ pub struct TransformManifest {
 
 async fn transform(ctx: &StepContext<'_>, extracted_key: &str) -> Result<StepOutput, StepFailure> {
     let tenant = ctx.tenant;
+    let manifest_key = staged(ctx, "transform.json");
+    if ctx.engine.objects.exists(&manifest_key).await? {
+        // Finished before; only the step's record was lost. See the module doc for why it must
+        // not run again.
+        let manifest: TransformManifest = ctx.engine.objects.get_json(&manifest_key).await?;
+        tracing::info!(tenant = %tenant.tenant_id, run_id = %ctx.run.run_id, "transform already done; its batches stand");
+        return Ok(transformed(manifest_key, &manifest));
+    }
     let mapping = ctx
         .engine
         .mappings
@@ -214,6 +252,7 @@ async fn transform(ctx: &StepContext<'_>, extracted_key: &str) -> Result<StepOut
         }
     }
     ctx.engine.state.quarantine(&quarantined).await?;
+    crate::crash::point("transform.quarantined");
 
     let batch_size = tenant.raw.batch_size.max(1);
     for (n, chunk) in pending.chunks(batch_size).enumerate() {
@@ -221,6 +260,7 @@ async fn transform(ctx: &StepContext<'_>, extracted_key: &str) -> Result<StepOut
         ctx.engine.objects.put_json(&key, &chunk).await?;
         manifest.batches.push(key);
     }
+    crate::crash::point("transform.batches_written");
     if manifest.quarantined > 0 {
         let alert = crate::notify::Alert {
             tenant_id: tenant.tenant_id.to_string(),
@@ -237,18 +277,21 @@ async fn transform(ctx: &StepContext<'_>, extracted_key: &str) -> Result<StepOut
             tracing::warn!(tenant = %tenant.tenant_id, "alert not delivered: {e}");
         }
     }
-    let key = staged(ctx, "transform.json");
-    ctx.engine.objects.put_json(&key, &manifest).await?;
+    ctx.engine.objects.put_json(&manifest_key, &manifest).await?;
     tracing::info!(tenant = %tenant.tenant_id, run_id = %ctx.run.run_id, valid = manifest.valid, quarantined = manifest.quarantined, unchanged = manifest.unchanged, batches = manifest.batches.len(), "transformed");
-    Ok(StepOutput {
-        output_ref: key,
+    Ok(transformed(manifest_key, &manifest))
+}
+
+fn transformed(manifest_key: String, manifest: &TransformManifest) -> StepOutput {
+    StepOutput {
+        output_ref: manifest_key,
         counters: Counters {
             extracted: manifest.extracted,
             valid: manifest.valid,
             quarantined: manifest.quarantined,
             ..Counters::default()
         },
-    })
+    }
 }
 
 /// The confirmed outcome of one batch, written once the target answered.
@@ -328,6 +371,7 @@ async fn load_batch(
             })
             .collect(),
     };
+    crate::crash::point("load.answered");
 
     let by_id: HashMap<&str, &StagedRecord> = staged.iter().map(|s| (s.record.external_id.as_str(), s)).collect();
     let mut confirmed = Vec::new();
@@ -360,9 +404,12 @@ async fn load_batch(
         recorded.push(RecordOutcome { external_id: outcome.external_id, status: status.into(), error });
     }
     ctx.engine.state.put_hashes(&ctx.tenant.tenant_id, PIPELINE, &confirmed).await?;
+    crate::crash::point("load.hashed");
     ctx.engine.state.put_dead_letters(&letters).await?;
+    crate::crash::point("load.dead_lettered");
     let checkpoint = BatchCheckpoint { batch: batch_key.to_string(), outcomes: recorded };
     ctx.engine.objects.put_json(&checkpoint_key, &checkpoint).await?;
+    crate::crash::point("load.checkpointed");
     Ok(checkpoint)
 }
 
@@ -383,6 +430,7 @@ async fn report_step(ctx: &StepContext<'_>, manifest_key: &str) -> Result<StepOu
     let verification = Verification::check(&confirmed, &target_ids);
     let quarantine = ctx.engine.state.list_quarantine(Some(&ctx.tenant.tenant_id), Some(&ctx.run.run_id), 0).await?;
     let key = report::write(ctx.engine, ctx.tenant, ctx.run, &outcomes, &sent, &quarantine, &verification).await?;
+    crate::crash::point("report.written");
     if !verification.ok() {
         return Err(StepFailure::permanent(format!(
             "tenant {}: target check failed: {}",

@@ -5,7 +5,10 @@
 //! clock it is given, starts the runs whose slot has come since the previous tick, and returns
 //! them; a loop (`lading schedule run`, and later `lading serve`) only adds the waiting. A slot
 //! fires once however often the clock is read; slots missed while no scheduler ran are not
-//! caught up — the next run of an incremental pipeline covers them.
+//! caught up — the next run of an incremental pipeline covers them. Two schedulers on one data
+//! directory (two `lading serve`, or `serve` beside `schedule run`) fire a slot once between
+//! them: the second start finds the run lock ([`crate::lock`]) held and is reported as not
+//! started, naming the run in progress.
 
 use crate::engine::Engine;
 use crate::ior_daily::IorParams;

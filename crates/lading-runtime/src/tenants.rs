@@ -5,6 +5,9 @@ use crate::engine::Engine;
 use lading_core::config::{RawTenantConfig, TenantConfig};
 use lading_store::StoreError;
 
+/// The longest whole-request timeout a tenant may set: an hour.
+pub const MAX_TIMEOUT_SECS: u64 = 3600;
+
 #[derive(Debug, thiserror::Error)]
 pub enum TenantError {
     #[error("tenant {tenant}: invalid config: {}", problems.join("; "))]
@@ -23,6 +26,9 @@ pub async fn check(engine: &Engine, raw: RawTenantConfig) -> Result<TenantConfig
         } else if let Err(message) = engine.mappings.get(&raw.mapping_key).await {
             problems.push(format!("mapping_key: {message}"));
         }
+    }
+    if raw.timeout_secs > MAX_TIMEOUT_SECS {
+        problems.push(format!("timeout_secs: {} must be at most {MAX_TIMEOUT_SECS}", raw.timeout_secs));
     }
     if !raw.retry.backoff_rate.is_finite() {
         problems.push("retry.backoff_rate: must be a finite number such as 2.0".into());

@@ -65,6 +65,7 @@ pub fn router(state: AppState) -> Router {
                 async move { axum::Json(openapi.as_ref().clone()) }
             }),
         )
+        .route("/metrics", axum::routing::get(metrics))
         .merge(crate::pages::router())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), submitted_csrf))
@@ -72,6 +73,33 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(json_errors))
         .layer(middleware::from_fn(security_headers))
         .with_state(state)
+}
+
+/// Prometheus metrics, for a signed-in user or a scraper holding `LADING_METRICS_TOKEN`.
+async fn metrics(State(state): State<AppState>, request: Request) -> Response {
+    let (mut parts, _) = request.into_parts();
+    let bearer = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    let by_token = match (&state.settings.metrics_token, bearer) {
+        (Some(expected), Some(given)) => constant_time_eq(expected.as_bytes(), given.as_bytes()),
+        _ => false,
+    };
+    if !by_token {
+        use axum::extract::FromRequestParts;
+        if let Err(rejection) = crate::auth::Session::from_request_parts(&mut parts, &state).await {
+            // JSON, not a redirect: a scraper is not a browser.
+            return rejection.error.into_response();
+        }
+    }
+    ([(header::CONTENT_TYPE, lading_runtime::metrics::CONTENT_TYPE)], lading_runtime::metrics::render()).into_response()
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 async fn not_found(request: Request) -> ApiError {

@@ -1,27 +1,42 @@
-//! Decoded copies of large tables, kept until the store says the table changed, so pages and
-//! list endpoints do not decode 100,000 customs lines per request.
+//! Decoded copies of what is expensive to read, so pages and list endpoints stay fast with
+//! 100,000 customs lines and 10,000 runs in the store:
+//! - a tenant's customs lines, kept until the store's `table_version` says the table changed;
+//! - the overview's numbers, kept for [`OVERVIEW_TTL`] (a run that finishes shows up on the
+//!   overview within that time; run lists and run pages are always read fresh).
 
+use crate::query::Overview;
 use lading_core::TenantId;
 use lading_customs::model::CustomsLine;
 use lading_runtime::engine::Engine;
 use lading_runtime::ior_daily::CUSTOMS_LINES;
 use lading_store::StoreError;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+/// How long the overview's numbers are reused.
+pub const OVERVIEW_TTL: Duration = Duration::from_secs(5);
+
+type Lines = Arc<Vec<CustomsLine>>;
 
 #[derive(Default)]
 pub struct Cache {
-    customs_lines: Mutex<HashMap<String, (u64, Arc<Vec<CustomsLine>>)>>,
+    /// By tenant: the table version read and the lines of that version.
+    customs_lines: Mutex<HashMap<String, (u64, Lines)>>,
+    /// By number of days: when computed, and the numbers.
+    overviews: Mutex<HashMap<u32, (Instant, Arc<Overview>)>>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl Cache {
     /// A tenant's generated customs lines in key order (entry, line).
-    pub async fn customs_lines(&self, engine: &Engine, tenant: &TenantId) -> Result<Arc<Vec<CustomsLine>>, StoreError> {
+    pub async fn customs_lines(&self, engine: &Engine, tenant: &TenantId) -> Result<Lines, StoreError> {
         let version = engine.state.table_version(tenant, CUSTOMS_LINES).await?;
-        if let Some((cached, lines)) = self.lock().get(tenant.as_str()) {
-            if *cached == version {
-                return Ok(lines.clone());
-            }
+        if let Some((_, lines)) = lock(&self.customs_lines).get(tenant.as_str()).filter(|(v, _)| *v == version) {
+            return Ok(lines.clone());
         }
         let rows = engine.state.get_table(tenant, CUSTOMS_LINES).await?;
         let lines = rows
@@ -32,11 +47,18 @@ impl Cache {
             })
             .collect::<Result<Vec<_>, _>>()?;
         let lines = Arc::new(lines);
-        self.lock().insert(tenant.to_string(), (version, lines.clone()));
+        lock(&self.customs_lines).insert(tenant.to_string(), (version, lines.clone()));
         Ok(lines)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (u64, Arc<Vec<CustomsLine>>)>> {
-        self.customs_lines.lock().unwrap_or_else(|p| p.into_inner())
+    /// The overview of the last `days` days computed less than [`OVERVIEW_TTL`] ago, if any.
+    pub fn overview(&self, days: u32) -> Option<Arc<Overview>> {
+        lock(&self.overviews).get(&days).filter(|(at, _)| at.elapsed() < OVERVIEW_TTL).map(|(_, o)| o.clone())
+    }
+
+    pub fn keep_overview(&self, days: u32, overview: Overview) -> Arc<Overview> {
+        let overview = Arc::new(overview);
+        lock(&self.overviews).insert(days, (Instant::now(), overview.clone()));
+        overview
     }
 }

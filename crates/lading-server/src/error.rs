@@ -7,7 +7,10 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use lading_runtime::engine::EngineError;
+use lading_runtime::ior::IorError;
+use lading_runtime::replay::ReplayError;
 use lading_runtime::runner::RunError;
+use lading_runtime::tenants::TenantError;
 use lading_store::StoreError;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -125,7 +128,62 @@ impl From<RunError> for ApiError {
             RunError::Disabled(tenant) => ApiError::conflict(format!(
                 "tenant {tenant} is disabled; enable it first (PATCH /api/tenants/{tenant})"
             )),
+            RunError::Ior(ior) => ior.into(),
             other => ApiError::new(StatusCode::CONFLICT, "tenant_not_ready", other.to_string()),
+        }
+    }
+}
+
+impl From<IorError> for ApiError {
+    fn from(err: IorError) -> ApiError {
+        match err {
+            IorError::Store(store) => store.into(),
+            IorError::Csv { .. } => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_csv", err.to_string()),
+            IorError::UnknownTable { .. } => ApiError::not_found(err.to_string()),
+            IorError::Connect(connect) => ApiError::new(
+                StatusCode::BAD_GATEWAY,
+                "upstream_failed",
+                format!("the tenant's system did not answer as expected: {connect}"),
+            ),
+            IorError::Corrupt { .. } => ApiError::internal(err),
+            // Configuration problems are the operator's to fix and name no secret value.
+            other => ApiError::new(StatusCode::CONFLICT, "tenant_not_ready", other.to_string()),
+        }
+    }
+}
+
+impl From<TenantError> for ApiError {
+    fn from(err: TenantError) -> ApiError {
+        match err {
+            TenantError::Store(store) => store.into(),
+            invalid => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_config", invalid.to_string()),
+        }
+    }
+}
+
+impl From<ReplayError> for ApiError {
+    fn from(err: ReplayError) -> ApiError {
+        match err {
+            ReplayError::NotFound(message) => ApiError::not_found(message),
+            ReplayError::AlreadyReplayed(message) => ApiError::new(StatusCode::CONFLICT, "already_replayed", message),
+            ReplayError::Unsupported(message) => ApiError::new(StatusCode::CONFLICT, "not_replayable", message),
+            ReplayError::Run(run) => run.into(),
+            ReplayError::Store(store) => store.into(),
+        }
+    }
+}
+
+impl From<crate::users::UserError> for ApiError {
+    fn from(err: crate::users::UserError) -> ApiError {
+        use crate::users::UserError;
+        match err {
+            UserError::Invalid(message) => ApiError::bad_request(message),
+            UserError::Exists(name) => {
+                ApiError::conflict(format!("user {name:?} already exists; change it with PATCH /api/users/{name}"))
+            }
+            UserError::Unknown(name) => ApiError::not_found(format!("no user {name:?}; list them with GET /api/users")),
+            last @ UserError::LastAdmin(_) => ApiError::new(StatusCode::CONFLICT, "last_admin", last.to_string()),
+            UserError::Store(store) => store.into(),
         }
     }
 }

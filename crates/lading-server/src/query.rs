@@ -6,7 +6,10 @@ use crate::app::AppState;
 use crate::error::{ApiError, ApiResult};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use lading_core::TenantId;
+use lading_core::config::RawTenantConfig;
 use lading_customs::model::CustomsLine;
+use lading_runtime::ior::RawIorConfig;
+use lading_runtime::ior::config::{CONFIG_KEY, CONFIG_TABLE};
 use lading_runtime::ior_daily::{COMPARISON_REPORTS, CUSTOMS_LINES};
 use lading_store::{DeadLetter, QuarantineEntry, RunFilter, RunRecord, Status, StepRecord};
 use serde::{Deserialize, Serialize};
@@ -58,8 +61,10 @@ pub fn date(field: &str, raw: &str) -> ApiResult<NaiveDate> {
 #[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct RunsQuery {
+    #[param(pattern = r"^[a-z0-9_-]{0,64}$")]
     pub tenant: Option<String>,
     /// `pending`, `running`, `succeeded` or `failed`.
+    #[param(pattern = r"^(pending|running|succeeded|failed)?$")]
     pub status: Option<String>,
     /// `product-sync`, `ior-daily`, …
     pub pipeline: Option<String>,
@@ -68,6 +73,7 @@ pub struct RunsQuery {
     /// Runs started before (date or RFC 3339); the `next_before` of the previous page.
     pub before: Option<String>,
     /// 1–1000, default 100.
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<usize>,
 }
 
@@ -130,22 +136,138 @@ pub async fn run_detail(state: &AppState, run_id: &str) -> ApiResult<RunDetail> 
     Ok(RunDetail { run, steps, quarantined, dead_letters })
 }
 
+/// A run id from a request (a UUID, or `adhoc-…` for an ad-hoc comparison): anything else is
+/// a 400 before the store is asked.
+pub fn run_id(raw: &str) -> ApiResult<&str> {
+    let ok = !raw.is_empty()
+        && raw.len() <= 100
+        && raw.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'));
+    if ok {
+        Ok(raw)
+    } else {
+        Err(ApiError::bad_request(format!(
+            "run id {raw:?} is malformed: expected letters, digits and '-', as in GET /api/runs"
+        )))
+    }
+}
+
+/// A tenant with the configs it has: the product sync's, the importer of record's, or both.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct TenantView {
+    pub tenant_id: String,
+    /// The product sync's config (docs/configuration.md), when the tenant has one.
+    #[schema(value_type = Option<Object>)]
+    pub sync: Option<RawTenantConfig>,
+    /// The importer-of-record config (docs/ior.md), when the tenant has one.
+    #[schema(value_type = Option<Object>)]
+    pub ior: Option<RawIorConfig>,
+}
+
+/// Every tenant, sorted by id.
+pub async fn tenants(state: &AppState) -> ApiResult<Vec<TenantView>> {
+    let store = &state.engine.state;
+    let mut views: BTreeMap<String, TenantView> = BTreeMap::new();
+    for raw in store.list_tenants().await? {
+        let id = raw.tenant_id.clone();
+        views.insert(id.clone(), TenantView { tenant_id: id, sync: Some(raw), ior: None });
+    }
+    for tenant in store.tenants_with_table(CONFIG_TABLE).await? {
+        let ior = ior_config(state, &tenant).await?;
+        views
+            .entry(tenant.to_string())
+            .or_insert_with(|| TenantView { tenant_id: tenant.to_string(), sync: None, ior: None })
+            .ior = ior;
+    }
+    Ok(views.into_values().collect())
+}
+
+/// One tenant; 404 when it has neither config.
+pub async fn tenant(state: &AppState, tenant: &TenantId) -> ApiResult<TenantView> {
+    let sync = state.engine.state.get_tenant(tenant).await?;
+    let ior = ior_config(state, tenant).await?;
+    if sync.is_none() && ior.is_none() {
+        return Err(ApiError::not_found(format!(
+            "unknown tenant {:?}; list tenants with GET /api/tenants",
+            tenant.as_str()
+        )));
+    }
+    Ok(TenantView { tenant_id: tenant.to_string(), sync, ior })
+}
+
+async fn ior_config(state: &AppState, tenant: &TenantId) -> ApiResult<Option<RawIorConfig>> {
+    let row = state.engine.state.get_row(tenant, CONFIG_TABLE, CONFIG_KEY).await?;
+    row.map(|value| {
+        serde_json::from_value(value).map_err(|e| ApiError::internal(format!("ior config of tenant {tenant}: {e}")))
+    })
+    .transpose()
+}
+
+/// Filters of the quarantine listing.
+#[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct QuarantineQuery {
+    #[param(pattern = r"^[a-z0-9_-]{0,64}$")]
+    pub tenant: Option<String>,
+    /// Only the records of this run.
+    #[param(pattern = r"^[A-Za-z0-9._:-]{0,100}$")]
+    pub run: Option<String>,
+    /// 1–1000, default 100.
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<usize>,
+}
+
+/// Quarantined records, newest first.
+pub async fn quarantine(state: &AppState, query: &QuarantineQuery) -> ApiResult<Vec<QuarantineEntry>> {
+    let tenant = match query.tenant.as_deref().filter(|t| !t.is_empty()) {
+        Some(raw) => Some(known_tenant(state, raw).await?),
+        None => None,
+    };
+    let run = query.run.as_deref().filter(|r| !r.is_empty()).map(run_id).transpose()?;
+    let limit = page_size(query.limit, DEFAULT_PAGE)?;
+    Ok(state.engine.state.list_quarantine(tenant.as_ref(), run, limit).await?)
+}
+
+/// Filters of the dead-letter listing.
+#[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DeadLettersQuery {
+    #[param(pattern = r"^[a-z0-9_-]{0,64}$")]
+    pub tenant: Option<String>,
+    /// 1–1000, default 100.
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<usize>,
+}
+
+/// Dead letters, newest first.
+pub async fn dead_letters(state: &AppState, query: &DeadLettersQuery) -> ApiResult<Vec<DeadLetter>> {
+    let tenant = match query.tenant.as_deref().filter(|t| !t.is_empty()) {
+        Some(raw) => Some(known_tenant(state, raw).await?),
+        None => None,
+    };
+    let limit = page_size(query.limit, DEFAULT_PAGE)?;
+    Ok(state.engine.state.list_dead_letters(tenant.as_ref(), limit).await?)
+}
+
 /// Filters of the customs lines.
 #[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct CustomsQuery {
     /// Required when more than one tenant has lines.
+    #[param(pattern = r"^[a-z0-9_-]{0,64}$")]
     pub tenant: Option<String>,
     /// An entry number, exactly.
     pub entry: Option<String>,
     /// Entries dated on or after (YYYY-MM-DD).
+    #[param(format = Date)]
     pub from: Option<String>,
     /// Entries dated on or before (YYYY-MM-DD).
+    #[param(format = Date)]
     pub to: Option<String>,
     /// Lines carrying this HTS number (commodity or Chapter 99), dotted or not.
     pub hts: Option<String>,
     pub offset: Option<usize>,
     /// 1–1000, default 100.
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<usize>,
 }
 
@@ -160,6 +282,41 @@ pub struct CustomsPage {
 /// The tenants with generated customs lines.
 pub async fn customs_tenants(state: &AppState) -> ApiResult<Vec<TenantId>> {
     Ok(state.engine.state.tenants_with_table(CUSTOMS_LINES).await?)
+}
+
+/// Which customs lines a listing, an export or a comparison is about.
+#[derive(Clone, Debug, Default)]
+pub struct LineFilter {
+    pub entry: Option<String>,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    /// Without dots.
+    pub hts: Option<String>,
+}
+
+impl LineFilter {
+    pub fn from_query(query: &CustomsQuery) -> ApiResult<LineFilter> {
+        let from = query.from.as_deref().filter(|s| !s.is_empty()).map(|s| date("from", s)).transpose()?;
+        let to = query.to.as_deref().filter(|s| !s.is_empty()).map(|s| date("to", s)).transpose()?;
+        if let (Some(from), Some(to)) = (from, to)
+            && from > to
+        {
+            return Err(ApiError::bad_request(format!("from {from} is after to {to}")));
+        }
+        Ok(LineFilter {
+            entry: query.entry.clone().filter(|s| !s.is_empty()),
+            from,
+            to,
+            hts: query.hts.as_deref().filter(|s| !s.is_empty()).map(|s| s.replace('.', "")),
+        })
+    }
+
+    pub fn matches(&self, line: &CustomsLine) -> bool {
+        self.entry.as_deref().is_none_or(|e| line.entry_number == e)
+            && self.from.is_none_or(|d| line.entry_date >= d)
+            && self.to.is_none_or(|d| line.entry_date <= d)
+            && self.hts.as_deref().is_none_or(|h| line.tariffs.iter().any(|t| t.hts_number.replace('.', "") == h))
+    }
 }
 
 /// The customs lines matching `query`; `page` false returns every match (CSV export).
@@ -181,22 +338,13 @@ pub async fn customs_lines(state: &AppState, query: &CustomsQuery, page: bool) -
         }
     };
     let Some(tenant) = tenant else { return Ok(CustomsPage { tenant: None, total: 0, offset: 0, lines: Vec::new() }) };
-    let from = query.from.as_deref().filter(|s| !s.is_empty()).map(|s| date("from", s)).transpose()?;
-    let to = query.to.as_deref().filter(|s| !s.is_empty()).map(|s| date("to", s)).transpose()?;
-    let entry = query.entry.as_deref().filter(|s| !s.is_empty());
-    let hts: Option<String> = query.hts.as_deref().filter(|s| !s.is_empty()).map(|s| s.replace('.', ""));
+    let filter = LineFilter::from_query(query)?;
     let all: Arc<Vec<CustomsLine>> = state.cache.customs_lines(&state.engine, &tenant).await?;
-    let matches = |line: &&CustomsLine| {
-        entry.is_none_or(|e| line.entry_number == e)
-            && from.is_none_or(|d| line.entry_date >= d)
-            && to.is_none_or(|d| line.entry_date <= d)
-            && hts.as_deref().is_none_or(|h| line.tariffs.iter().any(|t| t.hts_number.replace('.', "") == h))
-    };
     let limit = if page { page_size(query.limit, DEFAULT_PAGE)? } else { usize::MAX };
     let offset = query.offset.unwrap_or(0);
     let mut total = 0;
     let mut lines = Vec::new();
-    for line in all.iter().filter(matches) {
+    for line in all.iter().filter(|line| filter.matches(line)) {
         if total >= offset && lines.len() < limit {
             lines.push(line.clone());
         }
@@ -220,6 +368,20 @@ pub struct ReportSummary {
     pub report: String,
 }
 
+impl ReportSummary {
+    /// A row of the `comparison_reports` table, keyed `key`.
+    pub fn from_row(tenant: &TenantId, key: &str, row: &serde_json::Value) -> ReportSummary {
+        ReportSummary {
+            tenant: tenant.to_string(),
+            run_id: row["run_id"].as_str().unwrap_or(key).to_string(),
+            compared_at: row["compared_at"].as_str().unwrap_or_default().to_string(),
+            failed: row["failed"].as_bool().unwrap_or(false),
+            summary: row["summary"].clone(),
+            report: row["report"].as_str().unwrap_or_default().to_string(),
+        }
+    }
+}
+
 /// Comparison reports, newest first, of one tenant or all.
 pub async fn reports(state: &AppState, tenant: Option<&TenantId>) -> ApiResult<Vec<ReportSummary>> {
     let tenants = match tenant {
@@ -229,14 +391,7 @@ pub async fn reports(state: &AppState, tenant: Option<&TenantId>) -> ApiResult<V
     let mut out = Vec::new();
     for tenant in tenants {
         for (key, row) in state.engine.state.get_table(&tenant, COMPARISON_REPORTS).await? {
-            out.push(ReportSummary {
-                tenant: tenant.to_string(),
-                run_id: row["run_id"].as_str().unwrap_or(&key).to_string(),
-                compared_at: row["compared_at"].as_str().unwrap_or_default().to_string(),
-                failed: row["failed"].as_bool().unwrap_or(false),
-                summary: row["summary"].clone(),
-                report: row["report"].as_str().unwrap_or_default().to_string(),
-            });
+            out.push(ReportSummary::from_row(&tenant, &key, &row));
         }
     }
     out.sort_by(|a, b| b.compared_at.cmp(&a.compared_at));
@@ -308,7 +463,17 @@ fn duration_ms(run: &RunRecord) -> Option<u64> {
 }
 
 /// Computes the overview from the runs of the last `days` days (at most 100,000 runs).
-pub async fn overview(state: &AppState, days: u32) -> ApiResult<Overview> {
+/// The overview of the last `days` days, from the cache when it is fresh (see
+/// [`crate::cache::OVERVIEW_TTL`]).
+pub async fn overview(state: &AppState, days: u32) -> ApiResult<Arc<Overview>> {
+    if let Some(cached) = state.cache.overview(days) {
+        return Ok(cached);
+    }
+    let overview = compute_overview(state, days).await?;
+    Ok(state.cache.keep_overview(days, overview))
+}
+
+async fn compute_overview(state: &AppState, days: u32) -> ApiResult<Overview> {
     let now = Utc::now();
     let since = (now - Duration::days(i64::from(days.saturating_sub(1)))).date_naive();
     let since_text = since.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc().to_rfc3339();

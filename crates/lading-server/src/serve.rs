@@ -19,6 +19,11 @@ pub async fn serve(
         let (state, stop) = (state.clone(), stop_rx.clone());
         crate::background::spawn(move || run_scheduler(state, stop))
     });
+    // Runs a crash interrupted go on to their end beside the server (lading_runtime::runner).
+    let engine = state.engine.clone();
+    drop(crate::background::spawn(move || async move {
+        lading_runtime::runner::resume_interrupted(&engine).await;
+    }));
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     tracing::info!(address = %listener.local_addr()?, "serving");
     let result = axum::serve(listener, app)
@@ -56,6 +61,9 @@ async fn run_scheduler(state: AppState, mut stop: tokio::sync::watch::Receiver<b
                 }
             }
             Err(err) => tracing::error!(error = %err, "scheduler could not read the schedules"),
+        }
+        if let Err(err) = lading_runtime::alerts::check_stuck_runs(&state.engine, chrono::Utc::now()).await {
+            tracing::warn!(error = %err, "stuck-run check failed");
         }
     }
 }

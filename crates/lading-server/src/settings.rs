@@ -22,6 +22,8 @@ pub struct ServerSettings {
     pub scheduler: bool,
     /// How often the scheduler reads the clock.
     pub scheduler_interval: Duration,
+    /// A static bearer token Prometheus may scrape `/metrics` with (signed-in users may too).
+    pub metrics_token: Option<String>,
 }
 
 impl Default for ServerSettings {
@@ -35,6 +37,7 @@ impl Default for ServerSettings {
             max_body_bytes: 16 * 1024 * 1024,
             scheduler: true,
             scheduler_interval: Duration::from_secs(20),
+            metrics_token: None,
         }
     }
 }

@@ -37,6 +37,15 @@ pub fn check_username(username: &str) -> Result<(), UserError> {
     }
 }
 
+/// Hashes on a blocking thread: argon2id takes tens of milliseconds of CPU by design.
+async fn hash(password: &str) -> Result<String, UserError> {
+    let password = password.to_string();
+    tokio::task::spawn_blocking(move || password::hash(&password))
+        .await
+        .map_err(|e| UserError::Invalid(format!("cannot hash the password: {e}")))?
+        .map_err(UserError::Invalid)
+}
+
 fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
@@ -51,7 +60,7 @@ pub async fn add(store: &dyn StateStore, username: &str, role: Role, password: &
     let user = User {
         username: username.into(),
         role,
-        password_hash: password::hash(password).map_err(UserError::Invalid)?,
+        password_hash: hash(password).await?,
         enabled: true,
         created_at: now(),
         updated_at: now(),
@@ -77,7 +86,7 @@ pub async fn update(
     }
     if let Some(password) = password {
         password::check_policy(password).map_err(UserError::Invalid)?;
-        user.password_hash = password::hash(password).map_err(UserError::Invalid)?;
+        user.password_hash = hash(password).await?;
     }
     if let Some(role) = role {
         user.role = role;

@@ -161,3 +161,26 @@ async fn pages_send_strangers_to_the_sign_in_page() {
     assert_eq!(response.headers()["location"], "/login?next=/%3Fx%3D1");
     server.stop().await;
 }
+
+#[tokio::test]
+async fn metrics_need_a_session_or_the_scrape_token() {
+    let settings = lading_server::ServerSettings {
+        scheduler: false,
+        metrics_token: Some("scrape-token-0123456789".into()),
+        ..lading_server::ServerSettings::default()
+    };
+    let server = TestServer::with_settings(settings).await;
+    let client = TestServer::client();
+    let anonymous = client.get(server.url("/metrics")).send().await.unwrap();
+    assert_eq!(anonymous.status(), 401);
+    assert_eq!(anonymous.json::<serde_json::Value>().await.unwrap()["code"], "unauthenticated");
+    let wrong = client.get(server.url("/metrics")).bearer_auth("scrape-token-0123456780").send().await.unwrap();
+    assert_eq!(wrong.status(), 401);
+    let scraper = client.get(server.url("/metrics")).bearer_auth("scrape-token-0123456789").send().await.unwrap();
+    assert_eq!(scraper.status(), 200);
+    assert!(scraper.headers()["content-type"].to_str().unwrap().starts_with("text/plain"));
+    let token = server.token(OPERATOR).await;
+    let user = client.get(server.url("/metrics")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(user.status(), 200);
+    server.stop().await;
+}

@@ -134,6 +134,8 @@ pub async fn state_store_suite(store: &dyn StateStore) {
         replayed_at: None,
     };
     store.put_dead_letters(&[letter("acme", "9"), letter("globex", "8")]).await.unwrap();
+    // A step executed again after a crash writes the same letters again: kept once.
+    store.put_dead_letters(&[letter("acme", "9")]).await.unwrap();
     let acme_letters = store.list_dead_letters(Some(&acme), 0).await.unwrap();
     assert_eq!(acme_letters.len(), 1);
     assert_eq!(acme_letters[0].record_key, "9");
@@ -227,6 +229,61 @@ pub async fn state_store_suite(store: &dyn StateStore) {
     store.revoke_token("t-1", "2999-01-01T00:00:00Z").await.unwrap();
     assert!(store.is_token_revoked("t-1").await.unwrap());
     assert!(!store.is_token_revoked("t-2").await.unwrap());
+
+    lease_suite(store).await;
+}
+
+/// The run lock's leases: one holder at a time per key, renewals, expiry, take-overs, releases.
+pub async fn lease_suite(store: &dyn StateStore) {
+    let lease = |key: &str, holder: &str, owner: &str, expires_at: &str| Lease {
+        key: key.into(),
+        holder: holder.into(),
+        owner: owner.into(),
+        expires_at: expires_at.into(),
+    };
+    let key = "run-lock/acme/product-sync";
+    let t = |second: u32| format!("2026-01-01T00:00:{second:02}.000Z");
+    assert!(store.get_lease(key).await.unwrap().is_none());
+
+    // A free key is granted; another run is refused while the lease runs, and told who holds it.
+    let first = lease(key, "run-1", "process-a", &t(30));
+    assert_eq!(store.acquire_lease(&first, &t(0), None).await.unwrap(), LeaseGrant::Acquired);
+    assert_eq!(store.get_lease(key).await.unwrap(), Some(first.clone()));
+    let second = lease(key, "run-2", "process-b", &t(40));
+    assert_eq!(store.acquire_lease(&second, &t(10), None).await.unwrap(), LeaseGrant::Held(first.clone()));
+    // Other keys are independent.
+    let globex = lease("run-lock/globex/product-sync", "run-3", "process-b", &t(40));
+    assert_eq!(store.acquire_lease(&globex, &t(10), None).await.unwrap(), LeaseGrant::Acquired);
+
+    // The holder renews in its own process; the same run in another process does not, unless it
+    // takes its own lease over (a resume after its process died).
+    let renewed = lease(key, "run-1", "process-a", &t(50));
+    assert_eq!(store.acquire_lease(&renewed, &t(20), None).await.unwrap(), LeaseGrant::Acquired);
+    assert_eq!(store.get_lease(key).await.unwrap().unwrap().expires_at, t(50));
+    let elsewhere = lease(key, "run-1", "process-c", &t(55));
+    assert_eq!(store.acquire_lease(&elsewhere, &t(21), None).await.unwrap(), LeaseGrant::Held(renewed.clone()));
+    assert_eq!(store.acquire_lease(&elsewhere, &t(21), Some("run-1")).await.unwrap(), LeaseGrant::Acquired);
+    assert_eq!(store.get_lease(key).await.unwrap().unwrap().owner, "process-c");
+    // The process that lost it can no longer renew or release it.
+    assert!(matches!(store.acquire_lease(&renewed, &t(22), None).await.unwrap(), LeaseGrant::Held(_)));
+    assert!(!store.release_lease(key, "run-1", "process-a").await.unwrap());
+
+    // Taking over names the holder: another run's name does not open the lock.
+    assert!(matches!(store.acquire_lease(&second, &t(23), Some("run-9")).await.unwrap(), LeaseGrant::Held(_)));
+    // An expired lease (expiry at or before now) goes to whoever asks.
+    let second = lease(key, "run-2", "process-b", &t(58));
+    assert_eq!(store.acquire_lease(&second, &t(55), None).await.unwrap(), LeaseGrant::Acquired);
+    assert_eq!(store.get_lease(key).await.unwrap().unwrap().holder, "run-2");
+
+    // Released by its holder in its owner only, once.
+    assert!(!store.release_lease(key, "run-2", "process-a").await.unwrap());
+    assert!(!store.release_lease(key, "run-1", "process-b").await.unwrap());
+    assert!(store.release_lease(key, "run-2", "process-b").await.unwrap());
+    assert!(!store.release_lease(key, "run-2", "process-b").await.unwrap());
+    assert!(store.get_lease(key).await.unwrap().is_none());
+    assert!(store.get_lease("run-lock/globex/product-sync").await.unwrap().is_some());
+    let third = lease(key, "run-4", "process-d", &t(59));
+    assert_eq!(store.acquire_lease(&third, &t(56), None).await.unwrap(), LeaseGrant::Acquired);
 }
 
 /// Secrets round-trip, are replaced, and are listed by name.
@@ -241,4 +298,30 @@ pub async fn secret_store_suite(store: &dyn SecretStore) {
         store.list_secret_names().await.unwrap(),
         vec!["siesa-integration/acme/kong".to_string(), "siesa-integration/globex/wms".to_string()]
     );
+}
+
+/// Objects round-trip, list sorted by prefix, are created at most once by `put_if_absent`
+/// (even by racing writers), and are deleted idempotently.
+pub async fn objects_suite(objects: &crate::Objects) {
+    use bytes::Bytes;
+    assert!(!objects.exists("suite/a/1.json").await.unwrap());
+    objects.put("suite/a/2.json", Bytes::from_static(b"two")).await.unwrap();
+    assert!(objects.put_if_absent("suite/a/1.json", Bytes::from_static(b"one")).await.unwrap());
+    assert!(!objects.put_if_absent("suite/a/1.json", Bytes::from_static(b"forged")).await.unwrap());
+    assert_eq!(objects.get("suite/a/1.json").await.unwrap(), Bytes::from_static(b"one"), "the first write stays");
+    objects.put("suite/b/1.json", Bytes::from_static(b"other prefix")).await.unwrap();
+    assert_eq!(objects.list("suite/a/").await.unwrap(), vec!["suite/a/1.json", "suite/a/2.json"]);
+
+    let racers = (0..8).map(|i| {
+        let objects = objects.clone();
+        async move { objects.put_if_absent("suite/race.json", Bytes::from(format!("writer {i}"))).await.unwrap() }
+    });
+    let won = futures::future::join_all(racers).await;
+    assert_eq!(won.iter().filter(|w| **w).count(), 1, "exactly one racer creates the object: {won:?}");
+
+    objects.delete("suite/a/1.json").await.unwrap();
+    objects.delete("suite/a/1.json").await.unwrap();
+    assert!(!objects.exists("suite/a/1.json").await.unwrap());
+    assert!(objects.get("suite/a/1.json").await.unwrap_err().to_string().contains("suite/a/1.json"));
+    assert_eq!(objects.list("suite/a/").await.unwrap(), vec!["suite/a/2.json"]);
 }

@@ -169,3 +169,25 @@ pub struct User {
     pub created_at: String,
     pub updated_at: String,
 }
+
+/// A lease on a named lock (the run lock of a tenant's pipeline): `holder` (a run) holds `key`
+/// in `owner` (a process) until `expires_at`.
+///
+/// Instants are RFC 3339 UTC with milliseconds (`2026-01-01T00:00:00.000Z`), so comparing them
+/// as text compares them in time, as a DynamoDB condition on a string attribute would.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lease {
+    pub key: String,
+    pub holder: String,
+    pub owner: String,
+    pub expires_at: String,
+}
+
+/// What [`crate::StateStore::acquire_lease`] did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LeaseGrant {
+    /// The lease is the caller's until the `expires_at` it asked for.
+    Acquired,
+    /// Someone else holds it; nothing was written.
+    Held(Lease),
+}

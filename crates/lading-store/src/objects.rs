@@ -10,7 +10,7 @@ use bytes::Bytes;
 use futures::TryStreamExt;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path as ObjectPath;
-use object_store::{ObjectStore, PutPayload};
+use object_store::{ObjectStore, PutMode, PutOptions, PutPayload};
 use std::sync::Arc;
 
 #[derive(Clone)]
@@ -34,6 +34,26 @@ impl Objects {
     pub async fn put(&self, key: &str, body: Bytes) -> Result<()> {
         self.inner.put(&ObjectPath::from(key), PutPayload::from(body)).await.map_err(|e| StoreError::object(key, e))?;
         Ok(())
+    }
+
+    /// Writes `body` only if no object has `key` yet, and says whether it did. Of two writers
+    /// racing for one key exactly one wins (on S3: a conditional `If-None-Match: *` put), so an
+    /// append-only log can claim its next key without a lock.
+    pub async fn put_if_absent(&self, key: &str, body: Bytes) -> Result<bool> {
+        let options = PutOptions { mode: PutMode::Create, ..PutOptions::default() };
+        match self.inner.put_opts(&ObjectPath::from(key), PutPayload::from(body), options).await {
+            Ok(_) => Ok(true),
+            Err(object_store::Error::AlreadyExists { .. }) => Ok(false),
+            Err(e) => Err(StoreError::object(key, e)),
+        }
+    }
+
+    /// Removes an object; removing one that is already gone is not an error.
+    pub async fn delete(&self, key: &str) -> Result<()> {
+        match self.inner.delete(&ObjectPath::from(key)).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(StoreError::object(key, e)),
+        }
     }
 
     /// The object's bytes; a missing object is an error naming the key.

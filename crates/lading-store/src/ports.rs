@@ -40,6 +40,8 @@ pub trait StateStore: Send + Sync {
     ) -> Result<Vec<QuarantineEntry>>;
 
     /// Adds dead letters; the `id` of the entries is assigned by the store.
+    /// A letter for a (run, pipeline, record key) the store already holds is not added again,
+    /// so a step executed again after a crash does not dead-letter a record twice.
     async fn put_dead_letters(&self, letters: &[DeadLetter]) -> Result<()>;
     async fn list_dead_letters(&self, tenant: Option<&TenantId>, limit: usize) -> Result<Vec<DeadLetter>>;
     async fn get_dead_letter(&self, id: i64) -> Result<Option<DeadLetter>>;
@@ -81,6 +83,18 @@ pub trait StateStore: Send + Sync {
     /// expired revocations may be forgotten.
     async fn revoke_token(&self, token_id: &str, expires_at: &str) -> Result<()>;
     async fn is_token_revoked(&self, token_id: &str) -> Result<bool>;
+
+    /// Takes or renews the lease `lease.key` in one conditional write (on DynamoDB, a put with
+    /// a condition expression). It is granted when the key is free, when the lease in force
+    /// expired at or before `now`, when it is already `lease.holder`'s in `lease.owner` (a
+    /// renewal), or when it is `take_over_from`'s whoever its owner (a resumed run taking its
+    /// own lease back from a dead process; the stale lease of a finished run). Otherwise the
+    /// lease in force comes back and nothing changes.
+    async fn acquire_lease(&self, lease: &Lease, now: &str, take_over_from: Option<&str>) -> Result<LeaseGrant>;
+    /// Frees `key` if `holder` still holds it in `owner`; whether it did.
+    async fn release_lease(&self, key: &str, holder: &str, owner: &str) -> Result<bool>;
+    /// The lease in force on `key`, expired or not.
+    async fn get_lease(&self, key: &str) -> Result<Option<Lease>>;
 }
 
 #[async_trait]

@@ -50,6 +50,14 @@ CREATE TABLE IF NOT EXISTS dead_letters (
     tenant_id TEXT NOT NULL,
     body TEXT NOT NULL
 );
+CREATE INDEX IF NOT EXISTS dead_letters_by_record
+    ON dead_letters (json_extract(body, '$.run_id'), json_extract(body, '$.record_key'));
+CREATE TABLE IF NOT EXISTS leases (
+    key TEXT PRIMARY KEY,
+    holder TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS record_hashes (
     tenant_id TEXT NOT NULL,
     pipeline TEXT NOT NULL,
@@ -113,6 +121,14 @@ impl SqliteState {
             .map_err(db_error)?;
         connection.execute_batch(SCHEMA).map_err(db_error)?;
         Ok(SqliteState { path: path.to_path_buf(), connection: Mutex::new(connection) })
+    }
+
+    /// Writes a consistent copy of the database to `target` (which must not exist) while
+    /// readers and writers go on: SQLite's `VACUUM INTO`.
+    pub fn backup_to(&self, target: &Path) -> Result<()> {
+        let target_text = target.to_str().ok_or_else(|| self.error("the backup path is not valid UTF-8"))?;
+        self.lock().execute("VACUUM INTO ?1", [target_text]).map_err(|e| self.error(e))?;
+        Ok(())
     }
 
     /// An in-memory database, for tests.
@@ -340,6 +356,18 @@ impl StateStore for SqliteState {
         let mut connection = self.lock();
         let transaction = connection.transaction().map_err(|e| self.error(e))?;
         for letter in letters {
+            let held: Option<i64> = transaction
+                .query_row(
+                    "SELECT 1 FROM dead_letters WHERE json_extract(body, '$.run_id') = ?1
+                     AND json_extract(body, '$.record_key') = ?2 AND json_extract(body, '$.pipeline') = ?3",
+                    params![letter.run_id, letter.record_key, letter.pipeline],
+                    |row| row.get(0),
+                )
+                .optional()
+                .map_err(|e| self.error(e))?;
+            if held.is_some() {
+                continue;
+            }
             transaction
                 .execute("INSERT INTO dead_letters (tenant_id, body) VALUES (?1, '{}')", [&letter.tenant_id])
                 .map_err(|e| self.error(e))?;
@@ -547,5 +575,52 @@ impl StateStore for SqliteState {
             .optional()
             .map_err(|e| self.error(e))?;
         Ok(found.is_some())
+    }
+
+    async fn acquire_lease(&self, lease: &Lease, now: &str, take_over_from: Option<&str>) -> Result<LeaseGrant> {
+        let connection = self.lock();
+        // Another process may free the lease between the write and the read that says who holds
+        // it; then the write is tried again.
+        loop {
+            // One statement: SQLite applies it atomically, even against another process.
+            let written = connection
+                .execute(
+                    "INSERT INTO leases (key, holder, owner, expires_at) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (key) DO UPDATE SET holder = ?2, owner = ?3, expires_at = ?4
+                     WHERE leases.expires_at <= ?5 OR (leases.holder = ?2 AND leases.owner = ?3)
+                     OR leases.holder = ?6",
+                    params![lease.key, lease.holder, lease.owner, lease.expires_at, now, take_over_from],
+                )
+                .map_err(|e| self.error(e))?;
+            if written == 1 {
+                return Ok(LeaseGrant::Acquired);
+            }
+            let held = connection
+                .query_row("SELECT key, holder, owner, expires_at FROM leases WHERE key = ?1", [&lease.key], |row| {
+                    Ok(Lease { key: row.get(0)?, holder: row.get(1)?, owner: row.get(2)?, expires_at: row.get(3)? })
+                })
+                .optional()
+                .map_err(|e| self.error(e))?;
+            if let Some(held) = held {
+                return Ok(LeaseGrant::Held(held));
+            }
+        }
+    }
+
+    async fn release_lease(&self, key: &str, holder: &str, owner: &str) -> Result<bool> {
+        let deleted = self
+            .lock()
+            .execute("DELETE FROM leases WHERE key = ?1 AND holder = ?2 AND owner = ?3", params![key, holder, owner])
+            .map_err(|e| self.error(e))?;
+        Ok(deleted > 0)
+    }
+
+    async fn get_lease(&self, key: &str) -> Result<Option<Lease>> {
+        self.lock()
+            .query_row("SELECT key, holder, owner, expires_at FROM leases WHERE key = ?1", [key], |row| {
+                Ok(Lease { key: row.get(0)?, holder: row.get(1)?, owner: row.get(2)?, expires_at: row.get(3)? })
+            })
+            .optional()
+            .map_err(|e| self.error(e))
     }
 }

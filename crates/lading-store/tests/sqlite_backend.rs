@@ -98,6 +98,12 @@ fn a_truncated_database_is_reported_not_used() {
 }
 
 #[tokio::test]
+async fn local_objects_pass_the_conformance_suite() {
+    let dir = tempfile::tempdir().unwrap();
+    conformance::objects_suite(&Objects::local(dir.path()).unwrap()).await;
+}
+
+#[tokio::test]
 async fn objects_round_trip_and_name_missing_keys() {
     let dir = tempfile::tempdir().unwrap();
     let objects = Objects::local(dir.path()).unwrap();

@@ -61,11 +61,54 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Measure Lading's speed.
     Bench(BenchArgs),
+    /// Copy the data directory (a consistent database snapshot, the objects, the secret key) to
+    /// a new directory, while Lading keeps running.
+    Backup {
+        /// Where the copy goes; must not exist yet.
+        target: PathBuf,
+    },
+    /// Replace the data directory with a backup made by `lading backup` (stop `lading serve` first).
+    Restore {
+        /// The backup directory.
+        source: PathBuf,
+        /// Replace a data directory that already holds state.
+        #[arg(long)]
+        force: bool,
+    },
     /// Serve the REST API and the dashboards, and run the schedules, until Ctrl-C or SIGTERM.
     Serve(ServeArgs),
     /// Manage the people who sign in to `lading serve`.
     #[command(subcommand)]
     Users(UsersCommand),
+    /// The tamper-evident audit trail: verify it, list it, prune it past its retention.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Walk the whole chain and compare its end with the anchor; exit 5 on any damage.
+    Verify,
+    /// Entries, oldest first.
+    List {
+        /// Entries at or after this day (2025-01-31, UTC) or RFC 3339 instant.
+        #[arg(long)]
+        since: Option<String>,
+        /// An action (`login.failed`) or a family of them (`login`).
+        #[arg(long)]
+        action: Option<String>,
+        #[arg(long)]
+        tenant: Option<String>,
+        /// Only the latest this many.
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+    },
+    /// Remove the entries older than the retention, keeping the rest verifiable.
+    Prune {
+        /// Days an entry is kept; seven years by default.
+        #[arg(long, env = "LADING_AUDIT_RETENTION_DAYS", default_value_t = lading_runtime::audit::Retention::DEFAULT_DAYS)]
+        retention_days: u32,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -91,6 +134,9 @@ pub struct ServeArgs {
     /// Do not run the tenants' schedules in this process.
     #[arg(long)]
     pub no_scheduler: bool,
+    /// A bearer token Prometheus may scrape /metrics with (signed-in users always may).
+    #[arg(long, env = "LADING_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -207,6 +253,15 @@ pub enum RunsCommand {
     },
     Show {
         run_id: String,
+    },
+    /// Drive an interrupted run (its process died mid-run) to its end, from its first
+    /// unfinished step, taking its lock back from the dead process.
+    Resume {
+        run_id: Option<String>,
+        /// Every interrupted run; a run whose lock another process still holds is waited for
+        /// (at most the lock's 30 s lifetime if that process died).
+        #[arg(long, conflicts_with = "run_id")]
+        all: bool,
     },
 }
 

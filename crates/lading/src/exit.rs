@@ -8,6 +8,7 @@
 //! | 3 | not found: unknown tenant or run |
 //! | 4 | an external system failed: unreachable, refused credentials |
 //! | 5 | internal: state, object store, IO |
+//! | 6 | busy: a run of the same tenant and pipeline is in progress (try again when it ends) |
 
 use lading_runtime::RunError;
 use lading_runtime::engine::EngineError;
@@ -19,6 +20,7 @@ pub const INVALID_INPUT: u8 = 2;
 pub const NOT_FOUND: u8 = 3;
 pub const EXTERNAL: u8 = 4;
 pub const INTERNAL: u8 = 5;
+pub const BUSY: u8 = 6;
 
 #[derive(Debug)]
 pub struct Failure {
@@ -66,6 +68,7 @@ impl From<RunError> for Failure {
         match err {
             RunError::Engine(engine) => engine.into(),
             RunError::Store(store) => store.into(),
+            RunError::Locked { .. } | RunError::LeaseLost { .. } => Failure::new(BUSY, err.to_string()),
             other => Failure::invalid(other.to_string()),
         }
     }

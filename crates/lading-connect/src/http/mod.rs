@@ -19,6 +19,10 @@
 //!
 //! Redirects are not followed: a redirect to another host would carry the tenant's static
 //! `ConniKey` headers with it.
+//!
+//! Every attempt's latency goes to the histogram [`REQUEST_DURATION_METRIC`], labelled by
+//! `system`, `tenant` and `outcome` (`ok`: an answer other than 429 or 5xx; `error`: a network
+//! error, a timeout, 429 or 5xx). It is a no-op until a metrics recorder is installed.
 
 mod backoff;
 mod request;
@@ -41,6 +45,9 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
+
+/// The histogram of the latency of every HTTP attempt, in seconds; see the module doc.
+pub const REQUEST_DURATION_METRIC: &str = "lading_external_request_duration_seconds";
 
 /// How one tenant talks to one system: timeouts, retries, and a rate limit.
 #[derive(Clone, Debug, PartialEq)]
@@ -344,6 +351,8 @@ impl HttpClient {
         };
         let latency = started.elapsed();
         self.record_latency(latency);
+        let answered = matches!(&outcome, Ok((status, _, _)) if *status != 429 && *status < 500);
+        self.record_metric(latency, answered);
 
         let (status, headers, body) = match outcome {
             Ok(answer) => answer,
@@ -424,6 +433,13 @@ impl HttpClient {
         self.inner.attempts.fetch_add(1, Ordering::Relaxed);
         self.inner.total_latency_micros.fetch_add(micros, Ordering::Relaxed);
         self.inner.max_latency_micros.fetch_max(micros, Ordering::Relaxed);
+    }
+
+    fn record_metric(&self, latency: Duration, answered: bool) {
+        let outcome = if answered { "ok" } else { "error" };
+        let (system, tenant) = (self.inner.system, self.inner.tenant.to_string());
+        metrics::histogram!(REQUEST_DURATION_METRIC, "system" => system, "tenant" => tenant, "outcome" => outcome)
+            .record(latency.as_secs_f64());
     }
 
     fn final_error(

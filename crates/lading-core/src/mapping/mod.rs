@@ -285,8 +285,22 @@ impl Mapping {
 
     fn target_stage(&self, values: &mut [Val<'_>], mut issues: Vec<Issue>) -> Result<TargetRecord, Vec<Issue>> {
         let external_id = match values.get(self.external_id_slot) {
-            Some(Val::Str(s)) => s.to_string(),
-            _ => String::new(),
+            Some(Val::Str(s)) if !s.trim().is_empty() => s.to_string(),
+            // Reported already: missing and required, or a conversion that failed.
+            Some(Val::Failed) => String::new(),
+            // A lookup entry or a jq program can give a number or blank text: never let a
+            // record reach a target without its key (found by fuzzing).
+            other => {
+                issues.push(Issue {
+                    field: self.canonical[self.external_id_slot].rule.path.clone(),
+                    code: "invalid_external_id".into(),
+                    message: format!(
+                        "external_id must be text that is not blank, but its rule gave {}: fix the rule's lookup or jq",
+                        other.map_or_else(|| "nothing".to_string(), Val::preview)
+                    ),
+                });
+                String::new()
+            }
         };
         let jq_input = self.target_uses_jq.then(|| self.canonical_to_jq(values));
         let mut fields = issues.is_empty().then(|| self.template.clone());

@@ -133,7 +133,11 @@ pub fn issue_session(state: &AppState, user: &User) -> ApiResult<(String, crate:
     post, path = "/api/auth/login", tag = "auth", security(()), request_body = LoginRequest,
     responses(
         (status = 200, body = LoginResponse, description = "Signed in; the session cookie is set too"),
+        (status = 400, body = ErrorBody, description = "The body is not JSON"),
         (status = 401, body = ErrorBody, description = "Wrong username or password"),
+        (status = 413, body = ErrorBody, description = "The body is too large"),
+        (status = 415, body = ErrorBody, description = "The body is not sent as application/json"),
+        (status = 422, body = ErrorBody, description = "The JSON lacks username or password, or has other fields"),
         (status = 429, body = ErrorBody, description = "Too many attempts for this user or address"),
     )
 )]

@@ -1,7 +1,14 @@
 //! The REST API under `/api`, and its OpenAPI document, generated from the handlers.
 
 pub mod auth;
+pub mod comparisons;
+pub mod customs;
 pub mod health;
+pub mod records;
+pub mod runs;
+pub mod tenants;
+pub mod uploads;
+pub mod users;
 
 use crate::app::AppState;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -16,6 +23,13 @@ use utoipa_axum::router::OpenApiRouter;
     tags(
         (name = "auth", description = "Sign in and out"),
         (name = "health", description = "Liveness and readiness"),
+        (name = "tenants", description = "Tenants and their configs"),
+        (name = "runs", description = "Pipeline runs: list, detail, trigger"),
+        (name = "records", description = "Quarantined records and dead letters, and their replay"),
+        (name = "customs", description = "Generated customs lines"),
+        (name = "comparisons", description = "Comparisons of generated and reported customs lines"),
+        (name = "uploads", description = "The manual fallback: importer CSV files"),
+        (name = "users", description = "Users and roles (admin)"),
     )
 )]
 pub struct ApiDoc;
@@ -38,5 +52,14 @@ impl Modify for SecuritySchemes {
 
 /// Every API route with its documentation.
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(auth::router()).merge(health::router())
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(auth::router())
+        .merge(health::router())
+        .merge(tenants::router())
+        .merge(runs::router())
+        .merge(records::router())
+        .merge(customs::router())
+        .merge(comparisons::router())
+        .merge(uploads::router())
+        .merge(users::router())
 }

@@ -71,16 +71,3 @@ pub async fn logout(State(state): State<AppState>, session: Session) -> Response
     }
     ([(header::SET_COOKIE, session_cookie(&state, None))], Redirect::to("/login")).into_response()
 }
-
-#[derive(Template)]
-#[template(
-    source = "{% extends \"base.html\" %}{% block title %}Overview{% endblock %}{% block content %}<h1>Overview</h1>{% endblock %}",
-    ext = "html"
-)]
-struct Placeholder {
-    nav: Option<Nav>,
-}
-
-pub async fn overview_placeholder(session: Session) -> Response {
-    render(&Placeholder { nav: Some(Nav::new(&session, "overview")) })
-}

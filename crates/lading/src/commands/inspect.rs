@@ -1,13 +1,14 @@
 //! `lading runs …`, `lading quarantine …` and `lading dlq …`: views of the state store, and
 //! the replays of quarantined records and dead letters.
 
+use super::sync::{progress_bar, run_failure_code};
 use super::tenant_id;
 use crate::cli::{DlqCommand, QuarantineCommand, RunsCommand};
 use crate::exit::{Failure, NOT_FOUND, RUN_FAILED};
 use crate::output;
 use lading_runtime::Engine;
-use lading_runtime::replay;
-use lading_store::{RunFilter, StoreError};
+use lading_runtime::{replay, runner};
+use lading_store::{RunFilter, Status, StoreError};
 use std::process::ExitCode;
 
 pub async fn runs(engine: &Engine, command: RunsCommand, json: bool) -> Result<ExitCode, Failure> {
@@ -33,6 +34,76 @@ pub async fn runs(engine: &Engine, command: RunsCommand, json: bool) -> Result<E
                 output::print_run_detail(&run, &steps);
             }
         }
+        RunsCommand::Resume { run_id, all } => return resume(engine, run_id, all, json).await,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `lading runs resume <run>|--all`: exit 0 when every resumed run succeeded; otherwise the code
+/// `lading sync` would give its run, or 6 when another process holds a run's lock.
+async fn resume(engine: &Engine, run_id: Option<String>, all: bool, json: bool) -> Result<ExitCode, Failure> {
+    if all {
+        let resumed = runner::resume_interrupted(engine).await;
+        if json {
+            let rows: Vec<serde_json::Value> = resumed
+                .iter()
+                .map(|r| match &r.outcome {
+                    Ok(run) => serde_json::json!({"run_id": r.run_id, "tenant": r.tenant_id, "pipeline": r.pipeline, "run": run}),
+                    Err(e) => serde_json::json!({"run_id": r.run_id, "tenant": r.tenant_id, "pipeline": r.pipeline, "error": e.to_string()}),
+                })
+                .collect();
+            output::json(&rows);
+        } else if resumed.is_empty() {
+            println!("no interrupted run to resume");
+        } else {
+            println!("{}", output::run_header());
+            for r in &resumed {
+                match &r.outcome {
+                    Ok(run) => println!("{}", output::run_line(run)),
+                    Err(e) => println!("{:<36}  {:<12}  not resumed: {e}", r.run_id, r.tenant_id),
+                }
+            }
+        }
+        let mut code = None;
+        for r in resumed {
+            match r.outcome {
+                Err(e) => return Err(e.into()),
+                Ok(run) if run.status == Status::Failed => {
+                    code.get_or_insert(Failure::new(
+                        run_failure_code(&run),
+                        format!("run {} failed: {}", run.run_id, run.error.unwrap_or_default()),
+                    ));
+                }
+                Ok(_) => {}
+            }
+        }
+        return code.map_or(Ok(ExitCode::SUCCESS), Err);
+    }
+    let run_id = run_id.ok_or_else(|| {
+        Failure::invalid(
+            "name the run to resume (`lading runs list` shows them), or pass --all for every interrupted run",
+        )
+    })?;
+    let before = engine.state.list_steps(&run_id).await?;
+    let bar = progress_bar(json, before.len() as u64, &run_id[..8.min(run_id.len())]);
+    bar.set_position(before.iter().filter(|s| s.status == Status::Succeeded).count() as u64);
+    let run = runner::resume(engine, &run_id, |step| {
+        bar.set_message(format!("{} done", step.name));
+        bar.inc(1);
+    })
+    .await?;
+    bar.finish_and_clear();
+    let steps = engine.state.list_steps(&run.run_id).await?;
+    if json {
+        output::json(&serde_json::json!({"run": run, "steps": steps}));
+    } else {
+        output::print_run_detail(&run, &steps);
+    }
+    if run.status == Status::Failed {
+        return Err(Failure::new(
+            run_failure_code(&run),
+            format!("run {} failed: {}", run.run_id, run.error.unwrap_or_default()),
+        ));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -77,15 +148,16 @@ pub async fn dlq(engine: &Engine, command: DlqCommand, json: bool) -> Result<Exi
             Ok(ExitCode::SUCCESS)
         }
         DlqCommand::Show { id } => {
-            let letter = engine
-                .state
-                .get_dead_letter(id)
-                .await?
-                .ok_or_else(|| Failure::new(NOT_FOUND, format!("no dead letter {id}; list them with `lading dlq list`")))?;
+            let letter = engine.state.get_dead_letter(id).await?.ok_or_else(|| {
+                Failure::new(NOT_FOUND, format!("no dead letter {id}; list them with `lading dlq list`"))
+            })?;
             if json {
                 output::json(&letter);
             } else {
-                println!("dead letter {} · tenant {} · run {} · {}", letter.id, letter.tenant_id, letter.run_id, letter.pipeline);
+                println!(
+                    "dead letter {} · tenant {} · run {} · {}",
+                    letter.id, letter.tenant_id, letter.run_id, letter.pipeline
+                );
                 println!("record:   {}", letter.record_key);
                 println!("error:    {}", letter.error);
                 println!("attempts: {}", letter.attempts);
@@ -103,7 +175,9 @@ pub async fn dlq(engine: &Engine, command: DlqCommand, json: bool) -> Result<Exi
                     let letters = engine.state.list_dead_letters(Some(&id), 0).await?;
                     letters.into_iter().filter(|l| l.replayed_at.is_none()).map(|l| l.id).collect()
                 }
-                (true, None) => return Err(Failure::invalid("name the dead letters to replay, or --tenant for all of a tenant's")),
+                (true, None) => {
+                    return Err(Failure::invalid("name the dead letters to replay, or --tenant for all of a tenant's"));
+                }
             };
             let mut outcomes = Vec::new();
             for id in ids {

@@ -78,6 +78,9 @@ pub async fn command(engine: &Engine, command: IorCommand, json: bool) -> Result
             let raw: RawIorConfig =
                 serde_json::from_str(&text).map_err(|e| Failure::invalid(format!("{}: {e}", file.display())))?;
             let config = ior::put_config(engine, raw).await?;
+            let (action, target) = (lading_runtime::audit::Action::IorConfigSaved, format!("ior/{}", config.tenant_id));
+            let details = serde_json::json!({"config": config.raw});
+            super::audit::record(engine, super::audit::event(action, Some(&config.tenant_id), target, details)).await?;
             if json {
                 output::json(&config.raw);
             } else {
@@ -109,6 +112,9 @@ pub async fn command(engine: &Engine, command: IorCommand, json: bool) -> Result
             })?;
             let name = config.secret_name();
             engine.secrets.put_secret(&name, &Secret::new(text.trim())).await?;
+            let (action, details) = (lading_runtime::audit::Action::SecretSet, serde_json::json!({"name": name}));
+            super::audit::record(engine, super::audit::event(action, Some(&id), format!("secret/{name}"), details))
+                .await?;
             if json {
                 output::json(&serde_json::json!({"name": name}));
             } else {
@@ -137,6 +143,10 @@ pub async fn upload(engine: &Engine, args: UploadArgs, json: bool) -> Result<Exi
     let bytes =
         std::fs::read(&args.file).map_err(|e| Failure::invalid(format!("cannot read {}: {e}", args.file.display())))?;
     let report = ior::upload(engine, &id, &args.table, &bytes).await?;
+    let details = serde_json::json!({"file": args.file.display().to_string(), "bytes": bytes.len(), "run_id": report.run_id,
+        "records": report.records, "rows_written": report.rows_written, "quarantined": report.quarantined.len()});
+    let (action, target) = (lading_runtime::audit::Action::Upload, format!("table/{}", report.table));
+    super::audit::record(engine, super::audit::event(action, Some(&id), target, details)).await?;
     if json {
         output::json(&report);
     } else {

@@ -26,6 +26,7 @@ pub async fn run(engine: Engine, args: ServeArgs) -> Result<ExitCode, Failure> {
         login_per_address_per_minute: non_zero(args.login_per_address, "login-per-address")?,
         max_body_bytes: args.max_body_mib * 1024 * 1024,
         scheduler: !args.no_scheduler,
+        metrics_token: args.metrics_token.filter(|t| !t.is_empty()),
         ..ServerSettings::default()
     };
     let password = std::env::var(INITIAL_ADMIN_PASSWORD_ENV).ok();

@@ -8,7 +8,7 @@ use lading_core::Secret;
 use lading_core::config::{RawTenantConfig, secret_name};
 use lading_core::secret::TenantSecrets;
 use lading_runtime::Engine;
-use lading_runtime::engine::validate_tenant;
+use lading_runtime::tenants::TenantError;
 use std::process::ExitCode;
 
 pub async fn run(engine: &Engine, command: TenantsCommand, json: bool) -> Result<ExitCode, Failure> {
@@ -17,21 +17,13 @@ pub async fn run(engine: &Engine, command: TenantsCommand, json: bool) -> Result
             let text = read_input(&file)?;
             let raw: RawTenantConfig =
                 serde_json::from_str(&text).map_err(|e| Failure::invalid(format!("{}: {e}", file.display())))?;
-            let config = validate_tenant(raw)?;
-            engine
-                .mappings
-                .get(&config.raw.mapping_key)
-                .await
-                .map_err(|e| Failure::invalid(format!("tenant {}: {e}", config.tenant_id)))?;
-            if !engine.adapters.product_types().iter().any(|t| *t == config.raw.product_type) {
-                return Err(Failure::invalid(format!(
-                    "tenant {}: product_type {:?} has no adapter; known: {}",
-                    config.tenant_id,
-                    config.raw.product_type,
-                    engine.adapters.product_types().join(", ")
-                )));
-            }
-            engine.state.put_tenant(&config.raw).await?;
+            let config = lading_runtime::tenants::save(engine, raw).await.map_err(|e| match e {
+                TenantError::Store(store) => Failure::from(store),
+                invalid => Failure::invalid(invalid.to_string()),
+            })?;
+            let (action, target) = (lading_runtime::audit::Action::TenantSaved, format!("tenant/{}", config.tenant_id));
+            let details = serde_json::json!({"config": config.raw});
+            super::audit::record(engine, super::audit::event(action, Some(&config.tenant_id), target, details)).await?;
             if json {
                 output::json(&config.raw);
             } else {
@@ -71,6 +63,13 @@ pub async fn run(engine: &Engine, command: TenantsCommand, json: bool) -> Result
 async fn set_enabled(engine: &Engine, tenant: &str, enabled: bool, json: bool) -> Result<(), Failure> {
     let id = tenant_id(tenant)?;
     engine.state.set_tenant_enabled(&id, enabled).await?;
+    let action = if enabled {
+        lading_runtime::audit::Action::TenantEnabled
+    } else {
+        lading_runtime::audit::Action::TenantDisabled
+    };
+    super::audit::record(engine, super::audit::event(action, Some(&id), format!("tenant/{id}"), serde_json::json!({})))
+        .await?;
     if json {
         output::json(&serde_json::json!({"tenant_id": tenant, "enabled": enabled}));
     } else {
@@ -105,6 +104,9 @@ pub async fn secrets(engine: &Engine, command: SecretsCommand, json: bool) -> Re
             let normalised = serde_json::to_string(&parsed).map_err(Failure::internal)?;
             let name = secret_name(&id, &product_type);
             engine.secrets.put_secret(&name, &Secret::new(normalised)).await?;
+            let (action, details) = (lading_runtime::audit::Action::SecretSet, serde_json::json!({"name": name}));
+            super::audit::record(engine, super::audit::event(action, Some(&id), format!("secret/{name}"), details))
+                .await?;
             if json {
                 output::json(&serde_json::json!({"name": name}));
             } else {
