@@ -30,6 +30,7 @@ CREATE TABLE IF NOT EXISTS runs (
     body TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS runs_by_tenant ON runs (tenant_id, started_at);
+CREATE INDEX IF NOT EXISTS runs_by_start ON runs (started_at);
 CREATE TABLE IF NOT EXISTS steps (
     run_id TEXT NOT NULL,
     name TEXT NOT NULL,
@@ -120,6 +121,14 @@ impl SqliteState {
             .execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
             .map_err(db_error)?;
         connection.execute_batch(SCHEMA).map_err(db_error)?;
+        // Tables written before versions were kept get one, so `tenants_with_table` finds them.
+        connection
+            .execute_batch(
+                "INSERT OR IGNORE INTO table_versions (tenant_id, table_name, version)
+                 SELECT DISTINCT tenant_id, table_name, 1 FROM table_rows
+                 WHERE NOT EXISTS (SELECT 1 FROM table_versions)",
+            )
+            .map_err(db_error)?;
         Ok(SqliteState { path: path.to_path_buf(), connection: Mutex::new(connection) })
     }
 
@@ -481,7 +490,13 @@ impl StateStore for SqliteState {
         let names: Vec<String> = {
             let connection = self.lock();
             let mut statement = connection
-                .prepare("SELECT DISTINCT tenant_id FROM table_rows WHERE table_name = ?1 ORDER BY tenant_id")
+                // Through the versions (one row per tenant and table) and the primary key's
+                // (tenant, table) prefix: no scan of the table's rows.
+                .prepare(
+                    "SELECT v.tenant_id FROM table_versions v WHERE v.table_name = ?1 AND EXISTS
+                     (SELECT 1 FROM table_rows r WHERE r.tenant_id = v.tenant_id AND r.table_name = ?1)
+                     ORDER BY v.tenant_id",
+                )
                 .map_err(|e| self.error(e))?;
             let rows = statement.query_map([table], |row| row.get(0)).map_err(|e| self.error(e))?;
             rows.collect::<std::result::Result<_, _>>().map_err(|e| self.error(e))?

@@ -235,7 +235,7 @@ fn a_sync_killed_at_twenty_random_points_resumes_to_the_state_of_a_clean_run() {
     // that can still be reached.
     let mut quota: BTreeMap<&str, usize> = [("extract", 6), ("transform", 4), ("load", 6), ("report", 4)].into();
     let mut window_ms: BTreeMap<&str, u64> =
-        [("extract", 1_200), ("transform", 350), ("load", 120), ("report", 450)].into();
+        [("extract", 1_200), ("transform", 350), ("load", 80), ("report", 450)].into();
     let mut kills: Vec<(String, u64, String)> = Vec::new();
     let mut run_id: Option<String> = None;
     let mut launches = 0;
@@ -439,4 +439,41 @@ fn a_second_sync_is_refused_while_a_run_is_in_progress_and_a_resume_elsewhere_st
     check_clean_end(&runtime, &data, &siesa, &kong, &run_id, &[]);
     let runs = runtime.block_on(data.store.list_runs(&RunFilter::default())).unwrap();
     assert_eq!(runs.len(), 1, "one run: {runs:?}");
+}
+
+#[test]
+fn lading_serve_resumes_an_interrupted_run_on_start() {
+    let runtime = runtime();
+    let siesa = start_siesa(&runtime, 600, Faults::default());
+    let kong = start_kong(&runtime, Faults::default());
+    let data = data_dir(&siesa, &kong, PASSWORD);
+    // The dead process's lease lasts 2 s; the server waits for it, as it cannot tell a dead
+    // process from a live one any sooner.
+    let crashed = finish(&mut lading(
+        data.path(),
+        &["sync", "--tenant", TENANT],
+        &[(LEASE_TTL_ENV, "2"), (CRASH_AT_ENV, "load.answered#3")],
+    ));
+    assert_eq!(crashed.status.code(), None, "{}", text(&crashed));
+    let run_id = data.latest_run(&runtime).unwrap().run_id;
+    let mut server = lading(data.path(), &["serve", "--listen", "127.0.0.1:0", "--no-scheduler"], &[])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let run = loop {
+        let run = runtime.block_on(data.store.get_run(&run_id)).unwrap().unwrap();
+        // Finished, and its lock freed (the last write of a run).
+        let lease = runtime.block_on(data.store.get_lease(&format!("run-lock/{TENANT}/product-sync"))).unwrap();
+        if (run.status != Status::Running && lease.is_none()) || Instant::now() > deadline {
+            break run;
+        }
+        assert!(server.try_wait().unwrap().is_none(), "the server stopped");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert_eq!(run.status, Status::Succeeded, "the server resumed the run: {:?}", run.error);
+    check_clean_end(&runtime, &data, &siesa, &kong, &run_id, &[]);
 }

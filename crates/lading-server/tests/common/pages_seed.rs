@@ -168,18 +168,28 @@ async fn backfill_history(server: &TestServer, runs: &[&RunRecord]) {
             copies.push((*ior).clone());
         }
         for (i, mut run) in copies.into_iter().enumerate() {
-            let shift = |at: &str| {
-                let at: DateTime<Utc> = DateTime::parse_from_rfc3339(at).unwrap().with_timezone(&Utc);
-                (at - Duration::days(days_ago) - Duration::hours(i as i64 + 1))
-                    .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-            };
+            // Some days the catalogue is larger: every count and the duration scale together.
+            let factor = days_ago % 4 + 1;
+            let at = |text: &str| DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc);
+            let took = run.finished_at.as_deref().map(|end| (at(end) - at(&run.started_at)) * factor as i32);
+            let start = at(&run.started_at) - Duration::days(days_ago) - Duration::hours(i as i64 + 1);
+            let text = |at: DateTime<Utc>| at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
             run.run_id = uuid::Uuid::now_v7().to_string();
             run.trigger = "schedule".into();
-            run.started_at = shift(&run.started_at);
-            run.finished_at = run.finished_at.as_deref().map(shift);
-            // Some variation, so the lines are not flat.
-            run.counters.created = run.counters.created * (days_ago as u64 % 4 + 1) / 2;
-            run.counters.quarantined += days_ago as u64 % 5;
+            run.started_at = text(start);
+            run.finished_at = took.map(|took| text(start + took));
+            let c = &mut run.counters;
+            for count in [
+                &mut c.extracted,
+                &mut c.valid,
+                &mut c.quarantined,
+                &mut c.created,
+                &mut c.updated,
+                &mut c.unchanged,
+                &mut c.failed,
+            ] {
+                *count *= factor as u64;
+            }
             server.engine.state.put_run(&run).await.unwrap();
         }
     }

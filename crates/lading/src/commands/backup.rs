@@ -23,7 +23,8 @@ pub fn backup(data_dir: &Path, target: &Path, json: bool) -> Result<ExitCode, Fa
     if target.exists() {
         return Err(Failure::invalid(format!("{} exists; choose a new directory for the backup", target.display())));
     }
-    std::fs::create_dir_all(target).map_err(|e| Failure::internal(format!("cannot create {}: {e}", target.display())))?;
+    std::fs::create_dir_all(target)
+        .map_err(|e| Failure::internal(format!("cannot create {}: {e}", target.display())))?;
     let state = SqliteState::open(&state_path)?;
     state.backup_to(&target.join(STATE))?;
     let objects = copy_tree(&data_dir.join(OBJECTS), &target.join(OBJECTS))?;
@@ -66,7 +67,8 @@ pub fn restore(source: &Path, data_dir: &Path, force: bool, json: bool) -> Resul
     for stale in ["state.db-wal", "state.db-shm"] {
         let _ = std::fs::remove_file(data_dir.join(stale));
     }
-    std::fs::copy(&snapshot, data_dir.join(STATE)).map_err(|e| Failure::internal(format!("cannot copy state.db: {e}")))?;
+    std::fs::copy(&snapshot, data_dir.join(STATE))
+        .map_err(|e| Failure::internal(format!("cannot copy state.db: {e}")))?;
     let objects_dir = data_dir.join(OBJECTS);
     if objects_dir.exists() {
         std::fs::remove_dir_all(&objects_dir)

@@ -34,7 +34,13 @@ struct EndpointResult {
     within_target: bool,
 }
 
-pub async fn run(lines: usize, runs: usize, clients: usize, per_client: usize, json: bool) -> Result<ExitCode, Failure> {
+pub async fn run(
+    lines: usize,
+    runs: usize,
+    clients: usize,
+    per_client: usize,
+    json: bool,
+) -> Result<ExitCode, Failure> {
     let dir = tempfile::tempdir().map_err(Failure::internal)?;
     let engine = Engine::embedded(dir.path()).map_err(Failure::from)?;
     let seeded = Instant::now();
