@@ -350,19 +350,24 @@ impl Parser {
             }
         }
         if self.layout.is_none() {
-            let header_end = buf[pos..].iter().position(|&b| b == b'\n');
-            if header_end.is_none() && !is_final {
-                return Ok(pos);
-            }
-            let line = &buf[pos..header_end.map_or(buf.len(), |end| pos + end)];
-            if line.iter().all(u8::is_ascii_whitespace) {
-                if is_final {
-                    return Err(LinesCsvError::Empty);
+            // Blank lines before the header are skipped, however many there are and however
+            // the input is cut into pieces (found by fuzzing: two of them read whole used to
+            // make the file "empty").
+            let line = loop {
+                let header_end = buf[pos..].iter().position(|&b| b == b'\n');
+                if header_end.is_none() && !is_final {
+                    return Ok(pos);
                 }
-                // A blank line before the header: skip it.
+                let line = &buf[pos..header_end.map_or(buf.len(), |end| pos + end)];
+                if !line.iter().all(u8::is_ascii_whitespace) {
+                    break line;
+                }
+                let Some(end) = header_end else {
+                    return Err(LinesCsvError::Empty);
+                };
                 self.rows += 1;
-                return Ok(header_end.map_or(buf.len(), |end| pos + end + 1));
-            }
+                pos += end + 1;
+            };
             let delimiter = detect_delimiter(line);
             let next = match split_record(buf, pos, delimiter, is_final, &mut self.spans) {
                 Ok(Split::Record { next }) => next,

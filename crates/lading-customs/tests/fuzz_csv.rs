@@ -240,12 +240,20 @@ impl HtsCatalog for Nothing {
     }
 }
 
+/// Lines of a file as a spreadsheet counts them: ended by `\n`, `\r\n` or a lone `\r`.
+fn line_count(bytes: &[u8]) -> usize {
+    let ends = (0..bytes.len())
+        .filter(|&i| bytes[i] == b'\n' || (bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n')))
+        .count();
+    ends + 1
+}
+
 /// The importer-file contract on one input: read, then the job the file feeds, as an upload
 /// runs them.
 fn check_importer(file: ImporterFile, bytes: &[u8]) -> Result<(), TestCaseError> {
     match csv_files::read(file, bytes) {
         Ok(rows) => {
-            let lines = bytes.iter().filter(|b| **b == b'\n').count() as u64 + 1;
+            let lines = line_count(bytes) as u64;
             for row in &rows {
                 let row_number = csv_files::row_number(row);
                 prop_assert!(
@@ -268,7 +276,7 @@ fn check_importer(file: ImporterFile, bytes: &[u8]) -> Result<(), TestCaseError>
             }
         }
         Err(error) => {
-            let lines = bytes.iter().filter(|b| **b == b'\n').count() + 2;
+            let lines = line_count(bytes) + 1;
             prop_assert!((1..=lines).contains(&error.row), "{error} past the end");
             prop_assert!(!error.column.is_empty() && !error.message.is_empty());
         }
@@ -316,4 +324,32 @@ fn the_seeds_are_valid_files() {
         let rows = csv_files::read(file, &seed).unwrap_or_else(|e| panic!("{e}"));
         assert!(!rows.is_empty(), "{file:?}");
     }
+}
+
+/// Found by fuzzing: with two blank lines before the header, the file read whole was "empty"
+/// while read in pieces it was not; both now skip every blank line before the header.
+#[test]
+fn blank_lines_before_the_header_are_skipped_however_the_file_is_read() {
+    let seed = &lines_seeds()[0];
+    let mut padded = b"\n\r\n  \n".to_vec();
+    padded.extend_from_slice(seed);
+    let expected = read_lines_csv(seed).expect("the seed reads");
+    assert_eq!(read_lines_csv(&padded), Ok(expected.clone()));
+    for cut in 0..=padded.len().min(40) {
+        assert_eq!(read_in_pieces(&padded, &[cut]), Ok(expected.clone()), "cut at {cut}");
+    }
+    let mut nul_header = b"\n\n".to_vec();
+    nul_header.extend(std::iter::repeat_n(0u8, 600));
+    assert_eq!(read_lines_csv(&nul_header), read_in_pieces(&nul_header, &[11_600_227]));
+    assert_eq!(read_lines_csv(b"\n\n \r\n"), Err(LinesCsvError::Empty));
+}
+
+/// Found by fuzzing: a file whose lines end in a lone `\r` (Excel for Mac's "CSV (Macintosh)")
+/// numbered every row 1, so problems pointed at the header.
+#[test]
+fn rows_of_a_file_with_carriage_return_line_ends_are_numbered_from_2() {
+    let file = "Material,Packaging Type,KG per Unit,Units per Pack\r1001,CARTON,0.5,10\r1002,PALLET,1.25,\r";
+    let rows = csv_files::read(ImporterFile::PackagingMaterial, file.as_bytes()).expect("the file reads");
+    let numbers: Vec<Option<u64>> = rows.iter().map(csv_files::row_number).collect();
+    assert_eq!(numbers, [Some(2), Some(3)]);
 }

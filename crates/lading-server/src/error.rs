@@ -129,6 +129,9 @@ impl From<RunError> for ApiError {
                 "tenant {tenant} is disabled; enable it first (PATCH /api/tenants/{tenant})"
             )),
             RunError::Ior(ior) => ior.into(),
+            locked @ RunError::Locked { .. } => {
+                ApiError::new(StatusCode::CONFLICT, "run_in_progress", locked.to_string())
+            }
             other => ApiError::new(StatusCode::CONFLICT, "tenant_not_ready", other.to_string()),
         }
     }

@@ -205,7 +205,10 @@ pub fn read(file: ImporterFile, bytes: &[u8]) -> Result<Vec<Row>, CsvError> {
             while bytes.get(byte).is_some_and(|b| matches!(b, b'\n' | b'\r')) {
                 byte += 1;
             }
-            1 + bytes[..byte].iter().filter(|b| **b == b'\n').count()
+            // The csv crate ends a record at `\n`, `\r\n` or a lone `\r` (Excel for Mac's
+            // "CSV (Macintosh)"); count lines the same way (found by fuzzing).
+            let lone_cr = |i: usize| bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n');
+            1 + (0..byte).filter(|&i| bytes[i] == b'\n' || lone_cr(i)).count()
         })
     };
     let headers = reader.headers().map_err(|e| csv_error(name, &e, None, line_of(e.position())))?.clone();
