@@ -5,6 +5,7 @@
 //!   overview within that time; run lists and run pages are always read fresh).
 
 use crate::query::Overview;
+use chrono::NaiveDate;
 use lading_core::TenantId;
 use lading_customs::model::CustomsLine;
 use lading_runtime::engine::Engine;
@@ -17,7 +18,38 @@ use std::time::{Duration, Instant};
 /// How long the overview's numbers are reused.
 pub const OVERVIEW_TTL: Duration = Duration::from_secs(5);
 
-type Lines = Arc<Vec<CustomsLine>>;
+type Lines = Arc<CustomsIndex>;
+
+/// A tenant's customs lines sorted by (entry, line), with the positions sorted by entry date,
+/// so an entry or a date range is found by binary search rather than a scan.
+pub struct CustomsIndex {
+    pub lines: Vec<CustomsLine>,
+    by_date: Vec<u32>,
+}
+
+impl CustomsIndex {
+    pub fn new(mut lines: Vec<CustomsLine>) -> CustomsIndex {
+        lines.sort_by(|a, b| (&a.entry_number, a.line_number).cmp(&(&b.entry_number, b.line_number)));
+        let mut by_date: Vec<u32> = (0..lines.len() as u32).collect();
+        by_date.sort_by_key(|&i| (lines[i as usize].entry_date, i));
+        CustomsIndex { lines, by_date }
+    }
+
+    /// The lines of one entry.
+    pub fn entry(&self, entry: &str) -> &[CustomsLine] {
+        let start = self.lines.partition_point(|l| l.entry_number.as_str() < entry);
+        let end = start + self.lines[start..].partition_point(|l| l.entry_number == entry);
+        &self.lines[start..end]
+    }
+
+    /// The lines dated within `[from, to]` (either bound open), in (date, entry, line) order.
+    pub fn dated(&self, from: Option<NaiveDate>, to: Option<NaiveDate>) -> impl Iterator<Item = &CustomsLine> {
+        let date = |i: &u32| self.lines[*i as usize].entry_date;
+        let start = from.map_or(0, |from| self.by_date.partition_point(|i| date(i) < from));
+        let end = to.map_or(self.by_date.len(), |to| self.by_date.partition_point(|i| date(i) <= to));
+        self.by_date[start..end.max(start)].iter().map(|&i| &self.lines[i as usize])
+    }
+}
 
 #[derive(Default)]
 pub struct Cache {
@@ -46,7 +78,7 @@ impl Cache {
                     .map_err(|e| StoreError::Corrupt(format!("customs line {key} of tenant {tenant}: {e}")))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let lines = Arc::new(lines);
+        let lines = Arc::new(CustomsIndex::new(lines));
         lock(&self.customs_lines).insert(tenant.to_string(), (version, lines.clone()));
         Ok(lines)
     }

@@ -257,7 +257,8 @@ pub struct CustomsQuery {
     pub tenant: Option<String>,
     /// An entry number, exactly.
     pub entry: Option<String>,
-    /// Entries dated on or after (YYYY-MM-DD).
+    /// Entries dated on or after (YYYY-MM-DD). Lines come in entry order; with a date range and
+    /// no entry, in date order.
     #[param(format = Date)]
     pub from: Option<String>,
     /// Entries dated on or before (YYYY-MM-DD).
@@ -315,7 +316,10 @@ impl LineFilter {
         self.entry.as_deref().is_none_or(|e| line.entry_number == e)
             && self.from.is_none_or(|d| line.entry_date >= d)
             && self.to.is_none_or(|d| line.entry_date <= d)
-            && self.hts.as_deref().is_none_or(|h| line.tariffs.iter().any(|t| t.hts_number.replace('.', "") == h))
+            && self
+                .hts
+                .as_deref()
+                .is_none_or(|h| line.tariffs.iter().any(|t| t.hts_number.chars().filter(|c| *c != '.').eq(h.chars())))
     }
 }
 
@@ -339,12 +343,22 @@ pub async fn customs_lines(state: &AppState, query: &CustomsQuery, page: bool) -
     };
     let Some(tenant) = tenant else { return Ok(CustomsPage { tenant: None, total: 0, offset: 0, lines: Vec::new() }) };
     let filter = LineFilter::from_query(query)?;
-    let all: Arc<Vec<CustomsLine>> = state.cache.customs_lines(&state.engine, &tenant).await?;
+    let index = state.cache.customs_lines(&state.engine, &tenant).await?;
     let limit = if page { page_size(query.limit, DEFAULT_PAGE)? } else { usize::MAX };
     let offset = query.offset.unwrap_or(0);
+    // Narrow by the index first (an entry, then a date range), then check every filter.
+    let candidates: Box<dyn Iterator<Item = &CustomsLine>> = match (&filter.entry, filter.from, filter.to) {
+        (Some(entry), _, _) => Box::new(index.entry(entry).iter()),
+        (None, None, None) if filter.hts.is_none() => {
+            let lines = index.lines.iter().skip(offset).take(limit).cloned().collect();
+            return Ok(CustomsPage { tenant: Some(tenant), total: index.lines.len(), offset, lines });
+        }
+        (None, None, None) => Box::new(index.lines.iter()),
+        (None, from, to) => Box::new(index.dated(from, to)),
+    };
     let mut total = 0;
     let mut lines = Vec::new();
-    for line in all.iter().filter(|line| filter.matches(line)) {
+    for line in candidates.filter(|line| filter.matches(line)) {
         if total >= offset && lines.len() < limit {
             lines.push(line.clone());
         }

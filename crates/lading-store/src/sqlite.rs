@@ -29,8 +29,10 @@ CREATE TABLE IF NOT EXISTS runs (
     started_at TEXT NOT NULL,
     body TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS runs_by_tenant ON runs (tenant_id, started_at);
-CREATE INDEX IF NOT EXISTS runs_by_start ON runs (started_at);
+DROP INDEX IF EXISTS runs_by_tenant;
+CREATE INDEX IF NOT EXISTS runs_by_tenant_start ON runs (tenant_id, started_at, run_id);
+DROP INDEX IF EXISTS runs_by_start;
+CREATE INDEX IF NOT EXISTS runs_by_start_id ON runs (started_at, run_id);
 CREATE TABLE IF NOT EXISTS steps (
     run_id TEXT NOT NULL,
     name TEXT NOT NULL,
@@ -271,22 +273,30 @@ impl StateStore for SqliteState {
 
     async fn list_runs(&self, filter: &RunFilter) -> Result<Vec<RunRecord>> {
         let limit = if filter.limit == 0 { 100 } else { filter.limit } as i64;
+        // Only the conditions given, so SQLite can walk `runs_by_tenant` or `runs_by_start`
+        // in order and stop at the limit (an `?1 IS NULL OR …` form defeats the indexes).
+        let status = filter.status.map(Status::as_str);
+        let mut conditions = Vec::new();
+        let mut values: Vec<&str> = Vec::new();
+        for (column, op, value) in [
+            ("tenant_id", "=", filter.tenant_id.as_deref()),
+            ("status", "=", status),
+            ("pipeline", "=", filter.pipeline.as_deref()),
+            ("started_at", ">=", filter.since.as_deref()),
+            ("started_at", "<", filter.before.as_deref()),
+        ] {
+            if let Some(value) = value {
+                values.push(value);
+                conditions.push(format!("{column} {op} ?{}", values.len()));
+            }
+        }
+        let clause = if conditions.is_empty() { String::new() } else { format!("WHERE {}", conditions.join(" AND ")) };
+        let sql = format!("SELECT body FROM runs {clause} ORDER BY started_at DESC, run_id DESC LIMIT {limit}");
         let bodies: Vec<String> = {
             let connection = self.lock();
-            let mut statement = connection
-                .prepare(
-                    "SELECT body FROM runs WHERE (?1 IS NULL OR tenant_id = ?1) AND (?2 IS NULL OR status = ?2)
-                     AND (?3 IS NULL OR pipeline = ?3) AND (?4 IS NULL OR started_at >= ?4)
-                     AND (?5 IS NULL OR started_at < ?5)
-                     ORDER BY started_at DESC, run_id DESC LIMIT ?6",
-                )
-                .map_err(|e| self.error(e))?;
-            let status = filter.status.map(Status::as_str);
+            let mut statement = connection.prepare_cached(&sql).map_err(|e| self.error(e))?;
             let rows = statement
-                .query_map(
-                    params![filter.tenant_id, status, filter.pipeline, filter.since, filter.before, limit],
-                    |row| row.get(0),
-                )
+                .query_map(rusqlite::params_from_iter(values.iter()), |row| row.get(0))
                 .map_err(|e| self.error(e))?;
             rows.collect::<std::result::Result<_, _>>().map_err(|e| self.error(e))?
         };

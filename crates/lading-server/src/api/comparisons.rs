@@ -116,6 +116,7 @@ async fn compare_lines(
         .cache
         .customs_lines(&state.engine, &tenant)
         .await?
+        .lines
         .iter()
         .filter(|line| filter.matches(line))
         .cloned()

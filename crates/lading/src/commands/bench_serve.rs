@@ -42,7 +42,9 @@ pub async fn run(
     json: bool,
 ) -> Result<ExitCode, Failure> {
     let dir = tempfile::tempdir().map_err(Failure::internal)?;
-    let engine = Engine::embedded(dir.path()).map_err(Failure::from)?;
+    // `LADING_BENCH_KEEP=<dir>` seeds that directory instead and keeps it, to look into.
+    let data_dir = std::env::var_os("LADING_BENCH_KEEP").map(std::path::PathBuf::from);
+    let engine = Engine::embedded(data_dir.as_deref().unwrap_or(dir.path())).map_err(Failure::from)?;
     let seeded = Instant::now();
     let entry = seed(&engine, lines, runs).await?;
     let seed_secs = seeded.elapsed().as_secs_f64();
