@@ -37,6 +37,7 @@
 //!   tenant and pipeline starts (marked failed, its confirmed work standing), rather than
 //!   resumed later on top of what the newer run loaded.
 
+use crate::audit::{self, AuditEvent};
 use crate::crash;
 use crate::engine::{Engine, EngineError};
 use crate::lock::{self, Claim};
@@ -159,7 +160,7 @@ async fn supersede_interrupted(
         engine.state.put_run(&run).await?;
         tracing::warn!(tenant = %tenant_id, run_id = %run.run_id, superseded_by = new_run, "interrupted run superseded");
         notify_failure(engine, &run).await;
-        crate::alerts::after_run(engine, &run).await;
+        ended(engine, &run).await;
     }
     Ok(())
 }
@@ -203,7 +204,15 @@ async fn record_run(
         engine.state.put_step(&pending_step(&run.run_id, name)).await?;
     }
     engine.state.put_run(&run).await?;
+    audit::record_or_log(engine, AuditEvent::run_started(&run)).await;
     Ok(run)
+}
+
+/// What every end of a run does besides recording its status: the run-end alert rules and
+/// metrics, and the audit entry.
+pub(crate) async fn ended(engine: &Engine, run: &RunRecord) {
+    crate::alerts::after_run(engine, run).await;
+    audit::record_or_log(engine, AuditEvent::run_finished(run)).await;
 }
 
 fn pending_step(run_id: &str, name: &str) -> StepRecord {
@@ -343,7 +352,7 @@ async fn fail(engine: &Engine, mut run: RunRecord, step: &StepRecord) -> Result<
     run.finished_at = Some(chrono::Utc::now().to_rfc3339());
     engine.state.put_run(&run).await?;
     notify_failure(engine, &run).await;
-    crate::alerts::after_run(engine, &run).await;
+    ended(engine, &run).await;
     Ok(run)
 }
 
@@ -362,7 +371,7 @@ async fn finish(engine: &Engine, mut run: RunRecord, threshold: &f64) -> Result<
     if run.status == Status::Failed {
         notify_failure(engine, &run).await;
     }
-    crate::alerts::after_run(engine, &run).await;
+    ended(engine, &run).await;
     tracing::info!(tenant = %run.tenant_id, run_id = %run.run_id, status = run.status.as_str(), "run finished");
     Ok(run)
 }

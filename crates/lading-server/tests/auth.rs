@@ -184,3 +184,31 @@ async fn metrics_need_a_session_or_the_scrape_token() {
     assert_eq!(user.status(), 200);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn sign_ins_refusals_and_sign_outs_are_audited() {
+    let server = TestServer::start().await;
+    let client = TestServer::client();
+    let refused = client
+        .post(server.url("/api/auth/login"))
+        .json(&serde_json::json!({"username": "ada", "password": "not her password"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+    let token = server.token(OPERATOR).await;
+    let out = client.post(server.url("/api/auth/logout")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(out.status(), 204);
+    let listing =
+        lading_runtime::audit::list(&server.engine, &lading_runtime::audit::ListFilter::default()).await.unwrap();
+    let actions: Vec<(String, String)> = listing.entries.iter().map(|e| (e.action.clone(), e.actor.clone())).collect();
+    for (action, actor) in [("login.failed", "anonymous"), ("login.succeeded", "user:ada"), ("logout", "user:ada")] {
+        assert!(
+            actions.iter().any(|(a, who)| a == action && who == actor),
+            "{action} by {actor} is in the audit log: {actions:?}"
+        );
+    }
+    let report = lading_runtime::audit::verify(&server.engine).await.unwrap();
+    assert!(report.entries >= 3);
+    server.stop().await;
+}

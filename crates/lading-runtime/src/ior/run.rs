@@ -164,6 +164,7 @@ pub async fn run_ior(engine: &Engine, tenant: &TenantId, options: &IorRunOptions
         run.error = Some(errors.join("; "));
     }
     engine.state.put_run(&run).await?;
+    crate::runner::ended(engine, &run).await;
     let report = IorRunReport { run, ingest: ingested, etl, report_key };
     engine.objects.put_json(&report.report_key, &report).await?;
     if report.run.status == Status::Failed {

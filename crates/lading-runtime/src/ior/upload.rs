@@ -130,6 +130,7 @@ pub async fn upload(engine: &Engine, tenant: &TenantId, table: &str, csv: &[u8])
         .put_step(&super::run::step(&run.run_id, "upload", Status::Succeeded, Some(file.file_name().into()), None))
         .await?;
     engine.state.put_run(&run).await?;
+    crate::runner::ended(engine, &run).await;
     tracing::info!(tenant = %tenant, run_id = %run.run_id, table, rows = output.rows.len(), quarantined = output.rejected.len(), "ior table uploaded");
     Ok(UploadReport {
         tenant: tenant.to_string(),

@@ -99,10 +99,29 @@ pub async fn check_credentials(
     match user {
         Some(user) if matches && user.enabled => {
             tracing::info!(user = %user.username, "signed in");
+            crate::audit::record(
+                state,
+                format!("user:{}", user.username),
+                lading_runtime::audit::Action::LoginSucceeded,
+                format!("user/{}", user.username),
+                None,
+                serde_json::json!({"address": address.map(|a| a.to_string())}),
+            )
+            .await;
             Ok(user)
         }
         _ => {
             tracing::warn!(user = username, address = ?address, "sign-in refused");
+            let target = format!("user/{}", username.chars().take(64).collect::<String>());
+            crate::audit::record(
+                state,
+                "anonymous".into(),
+                lading_runtime::audit::Action::LoginFailed,
+                target,
+                None,
+                serde_json::json!({"address": address.map(|a| a.to_string())}),
+            )
+            .await;
             Err(ApiError::new(StatusCode::UNAUTHORIZED, "invalid_credentials", "wrong username or password"))
         }
     }
@@ -165,6 +184,15 @@ async fn login(
 async fn logout(State(state): State<AppState>, session: Session) -> ApiResult<Response> {
     state.engine.state.revoke_token(&session.claims.jti, &session.claims.expires_at()).await?;
     tracing::info!(user = %session.user.username, "signed out");
+    crate::audit::by(
+        &state,
+        &session,
+        lading_runtime::audit::Action::Logout,
+        format!("user/{}", session.user.username),
+        None,
+        serde_json::json!({}),
+    )
+    .await;
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, session_cookie(&state, None))]).into_response())
 }
 

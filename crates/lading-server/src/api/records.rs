@@ -129,6 +129,16 @@ async fn replay_dead_letter(
 ) -> ApiResult<Json<ReplayResult>> {
     let outcome = replay::replay_dead_letter(&state.engine, id).await?;
     tracing::info!(user = %session.user.username, id, delivered = outcome.delivered, "dead letter replayed");
+    let tenant = lading_core::TenantId::parse(&outcome.tenant_id).ok();
+    crate::audit::by(
+        &state,
+        &session,
+        lading_runtime::audit::Action::ReplayDeadLetter,
+        format!("dead-letter/{id}"),
+        tenant.as_ref(),
+        serde_json::json!({"delivered": outcome.delivered, "message": outcome.message}),
+    )
+    .await;
     Ok(Json(outcome.into()))
 }
 
@@ -156,5 +166,15 @@ async fn replay_quarantined(
     let run_id = query::run_id(&request.run_id)?;
     let outcome = replay::replay_quarantined(&state.engine, run_id, &request.record_key).await?;
     tracing::info!(user = %session.user.username, run_id, record = %request.record_key, delivered = outcome.delivered, "quarantined record replayed");
+    let tenant = lading_core::TenantId::parse(&outcome.tenant_id).ok();
+    crate::audit::by(
+        &state,
+        &session,
+        lading_runtime::audit::Action::ReplayQuarantined,
+        format!("run/{run_id}/record/{}", request.record_key),
+        tenant.as_ref(),
+        serde_json::json!({"delivered": outcome.delivered, "message": outcome.message}),
+    )
+    .await;
     Ok(Json(outcome.into()))
 }

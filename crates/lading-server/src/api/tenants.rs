@@ -186,6 +186,15 @@ async fn add_tenant(
     }
     let config = lading_runtime::tenants::save(&state.engine, raw).await?;
     tracing::info!(user = %session.user.username, tenant = %config.tenant_id, "tenant added");
+    crate::audit::by(
+        &state,
+        &session,
+        lading_runtime::audit::Action::TenantSaved,
+        format!("tenant/{}", config.tenant_id),
+        Some(&config.tenant_id),
+        serde_json::json!({"config": config.raw}),
+    )
+    .await;
     Ok((StatusCode::CREATED, Json(query::tenant(&state, &config.tenant_id).await?)))
 }
 
@@ -223,6 +232,15 @@ async fn replace_tenant(
     }
     lading_runtime::tenants::save(&state.engine, raw).await?;
     tracing::info!(user = %session.user.username, tenant = %tenant, "tenant replaced");
+    crate::audit::by(
+        &state,
+        &session,
+        lading_runtime::audit::Action::TenantSaved,
+        format!("tenant/{tenant}"),
+        Some(&tenant),
+        serde_json::json!({"replaced": true}),
+    )
+    .await;
     Ok(Json(query::tenant(&state, &tenant).await?))
 }
 
@@ -257,5 +275,11 @@ async fn set_enabled(
         lading_runtime::ior::put_config(&state.engine, ior).await?;
     }
     tracing::info!(user = %session.user.username, tenant = %tenant, enabled = patch.enabled, "tenant enabled changed");
+    let action = if patch.enabled {
+        lading_runtime::audit::Action::TenantEnabled
+    } else {
+        lading_runtime::audit::Action::TenantDisabled
+    };
+    crate::audit::by(&state, &session, action, format!("tenant/{tenant}"), Some(&tenant), serde_json::json!({})).await;
     Ok(Json(query::tenant(&state, &tenant).await?))
 }

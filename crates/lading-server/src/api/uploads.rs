@@ -84,5 +84,6 @@ async fn upload_table(
     }
     let report = lading_runtime::ior::upload(&state.engine, &tenant, &table, &body).await?;
     tracing::info!(user = %session.user.username, tenant = %tenant, table = %table, rows = report.rows_written, "table uploaded");
+    crate::audit::by(&state, &session, lading_runtime::audit::Action::Upload, format!("table/{table}"), Some(&tenant), serde_json::json!({"run_id": report.run_id, "records": report.records, "rows_written": report.rows_written, "quarantined": report.quarantined.len(), "bytes": body.len()})).await;
     Ok(Json(report))
 }

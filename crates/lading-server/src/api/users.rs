@@ -102,6 +102,15 @@ async fn add_user(
     let user =
         users::add(state.engine.state.as_ref(), &request.username, request.role.into(), &request.password).await?;
     tracing::info!(admin = %session.user.username, user = %user.username, role = user.role.as_str(), "user added");
+    crate::audit::by(
+        &state,
+        &session,
+        lading_runtime::audit::Action::UserAdded,
+        format!("user/{}", user.username),
+        None,
+        serde_json::json!({"role": user.role.as_str()}),
+    )
+    .await;
     Ok((StatusCode::CREATED, Json(UserView::from(&user))))
 }
 
@@ -137,6 +146,15 @@ async fn update_user(
     )
     .await?;
     tracing::info!(admin = %session.user.username, user = %user.username, "user changed");
+    crate::audit::by(
+        &state,
+        &session,
+        lading_runtime::audit::Action::UserChanged,
+        format!("user/{}", user.username),
+        None,
+        serde_json::json!({"role": user.role.as_str(), "enabled": user.enabled}),
+    )
+    .await;
     Ok(Json(UserView::from(&user)))
 }
 
@@ -161,5 +179,14 @@ async fn delete_user(
     let username = username_path(&username)?;
     users::delete(state.engine.state.as_ref(), username).await?;
     tracing::info!(admin = %session.user.username, user = username, "user deleted");
+    crate::audit::by(
+        &state,
+        &session,
+        lading_runtime::audit::Action::UserDeleted,
+        format!("user/{username}"),
+        None,
+        serde_json::json!({}),
+    )
+    .await;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -69,5 +69,8 @@ pub async fn logout(State(state): State<AppState>, session: Session) -> Response
         tracing::error!(error = %err, "cannot revoke the session token");
         return (StatusCode::INTERNAL_SERVER_ERROR, "sign-out failed; the error is in the server log").into_response();
     }
+    let target = format!("user/{}", session.user.username);
+    crate::audit::by(&state, &session, lading_runtime::audit::Action::Logout, target, None, serde_json::json!({}))
+        .await;
     ([(header::SET_COOKIE, session_cookie(&state, None))], Redirect::to("/login")).into_response()
 }

@@ -333,6 +333,17 @@ pub async fn replay_dead_letter(
     match outcome {
         Ok(Ok(outcome)) => {
             tracing::info!(dead_letter = id, by = %session.user.username, delivered = outcome.delivered, "replay from the run page");
+            let tenant = lading_core::TenantId::parse(&outcome.tenant_id).ok();
+            let details = serde_json::json!({"delivered": outcome.delivered, "message": outcome.message});
+            crate::audit::by(
+                &state,
+                &session,
+                lading_runtime::audit::Action::ReplayDeadLetter,
+                format!("dead-letter/{id}"),
+                tenant.as_ref(),
+                details,
+            )
+            .await;
             let message = format!("dead letter {id} ({}): {}", outcome.record_key, outcome.message);
             redirect_with_flash(&back, if outcome.delivered { Ok(message) } else { Err(message) })
         }
@@ -376,6 +387,18 @@ pub async fn replay_quarantined(
     match outcome {
         Ok(Ok(outcome)) => {
             tracing::info!(run_id, record_key, by = %session.user.username, delivered = outcome.delivered, "quarantined record retried from the run page");
+            let tenant = lading_core::TenantId::parse(&outcome.tenant_id).ok();
+            let details = serde_json::json!({"delivered": outcome.delivered, "message": outcome.message});
+            let target = format!("run/{run_id}/record/{record_key}");
+            crate::audit::by(
+                &state,
+                &session,
+                lading_runtime::audit::Action::ReplayQuarantined,
+                target,
+                tenant.as_ref(),
+                details,
+            )
+            .await;
             let message = format!("record {record_key}: {}", outcome.message);
             redirect_with_flash(&back, if outcome.delivered { Ok(message) } else { Err(message) })
         }

@@ -128,6 +128,13 @@ async fn toggle(
         Ok(()) => {
             let verb = if enabled { "enabled" } else { "disabled" };
             tracing::info!(tenant = %tenant, flow = flow.as_str(), by = %session.user.username, "tenant {verb}");
+            let action = if enabled {
+                lading_runtime::audit::Action::TenantEnabled
+            } else {
+                lading_runtime::audit::Action::TenantDisabled
+            };
+            let details = serde_json::json!({"flow": flow.as_str()});
+            crate::audit::by(state, &session, action, format!("tenant/{tenant}"), Some(&tenant), details).await;
             redirect_with_flash("/tenants", Ok(format!("{} of tenant {tenant} {verb}", flow.as_str())))
         }
         Err(err) if err.status.is_server_error() => error_page(nav, &err),

@@ -103,6 +103,15 @@ pub async fn add(
     match result {
         Ok(user) => {
             tracing::info!(user = %user.username, role = user.role.as_str(), by = %session.user.username, "user added");
+            crate::audit::by(
+                &state,
+                &session,
+                lading_runtime::audit::Action::UserAdded,
+                format!("user/{}", user.username),
+                None,
+                serde_json::json!({"role": user.role.as_str()}),
+            )
+            .await;
             redirect_with_flash("/users", Ok(format!("added {} as {}", user.username, user.role.as_str())))
         }
         Err(err) if err.status.is_server_error() => error_page(nav, &err),
@@ -134,7 +143,7 @@ pub async fn change_role(
         Err(err) => return error_page(nav, &err),
     };
     let result = users::update(state.engine.state.as_ref(), &username, None, Some(role), None).await;
-    finish(nav, &session, result.map_err(ApiError::from), format!("{username} is now {}", role.as_str()))
+    finish(&state, nav, &session, result.map_err(ApiError::from), format!("{username} is now {}", role.as_str())).await
 }
 
 pub async fn enable(State(state): State<AppState>, Admin(session): Admin, Path(username): Path<String>) -> Response {
@@ -149,13 +158,28 @@ async fn set_enabled(state: &AppState, session: Session, username: &str, enabled
     let nav = Nav::new(&session, "users");
     let result = users::update(state.engine.state.as_ref(), username, None, None, Some(enabled)).await;
     let verb = if enabled { "enabled" } else { "disabled; their sessions end at once" };
-    finish(nav, &session, result.map_err(ApiError::from), format!("{username} {verb}"))
+    finish(state, nav, &session, result.map_err(ApiError::from), format!("{username} {verb}")).await
 }
 
-fn finish(nav: Nav, session: &Session, result: Result<lading_store::User, ApiError>, done: String) -> Response {
+async fn finish(
+    state: &AppState,
+    nav: Nav,
+    session: &Session,
+    result: Result<lading_store::User, ApiError>,
+    done: String,
+) -> Response {
     match result {
         Ok(user) => {
             tracing::info!(user = %user.username, role = user.role.as_str(), enabled = user.enabled, by = %session.user.username, "user changed");
+            crate::audit::by(
+                state,
+                session,
+                lading_runtime::audit::Action::UserChanged,
+                format!("user/{}", user.username),
+                None,
+                serde_json::json!({"role": user.role.as_str(), "enabled": user.enabled}),
+            )
+            .await;
             redirect_with_flash("/users", Ok(done))
         }
         Err(err) if err.status.is_server_error() => error_page(nav, &err),

@@ -7,6 +7,7 @@ use crate::cli::{DlqCommand, QuarantineCommand, RunsCommand};
 use crate::exit::{Failure, NOT_FOUND, RUN_FAILED};
 use crate::output;
 use lading_runtime::Engine;
+use lading_runtime::audit::Action;
 use lading_runtime::{replay, runner};
 use lading_store::{RunFilter, Status, StoreError};
 use std::process::ExitCode;
@@ -113,6 +114,14 @@ pub async fn quarantine(engine: &Engine, command: QuarantineCommand, json: bool)
         QuarantineCommand::List { tenant, run, limit } => (tenant, run, limit),
         QuarantineCommand::Replay { run, record_key } => {
             let outcome = replay::replay_quarantined(engine, &run, &record_key).await.map_err(replay_failure)?;
+            let details = serde_json::json!({"delivered": outcome.delivered, "message": outcome.message});
+            let target = format!("run/{run}/record/{record_key}");
+            let tenant = lading_core::TenantId::parse(&outcome.tenant_id).ok();
+            super::audit::record(
+                engine,
+                super::audit::event(Action::ReplayQuarantined, tenant.as_ref(), target, details),
+            )
+            .await?;
             return Ok(print_outcomes(&[outcome], json));
         }
     };
@@ -181,7 +190,17 @@ pub async fn dlq(engine: &Engine, command: DlqCommand, json: bool) -> Result<Exi
             };
             let mut outcomes = Vec::new();
             for id in ids {
-                outcomes.push(replay::replay_dead_letter(engine, id).await.map_err(replay_failure)?);
+                let outcome = replay::replay_dead_letter(engine, id).await.map_err(replay_failure)?;
+                let details = serde_json::json!({"delivered": outcome.delivered, "message": outcome.message});
+                let tenant = lading_core::TenantId::parse(&outcome.tenant_id).ok();
+                let event = super::audit::event(
+                    Action::ReplayDeadLetter,
+                    tenant.as_ref(),
+                    format!("dead-letter/{id}"),
+                    details,
+                );
+                super::audit::record(engine, event).await?;
+                outcomes.push(outcome);
             }
             Ok(print_outcomes(&outcomes, json))
         }

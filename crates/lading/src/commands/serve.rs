@@ -5,9 +5,11 @@ use crate::cli::{ServeArgs, UsersCommand};
 use crate::exit::{Failure, NOT_FOUND};
 use crate::output;
 use lading_runtime::Engine;
+use lading_runtime::audit::Action;
 use lading_server::serve::{serve, shutdown_signal};
 use lading_server::users::{self, INITIAL_ADMIN_PASSWORD_ENV, INITIAL_ADMIN_USER_ENV, UserError};
 use lading_server::{AppState, ServerSettings};
+use serde_json::json;
 use std::num::NonZeroU32;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -69,10 +71,10 @@ fn read_password(path: &std::path::Path) -> Result<String, Failure> {
 
 pub async fn users(engine: &Engine, command: UsersCommand, json: bool) -> Result<ExitCode, Failure> {
     let store = engine.state.as_ref();
-    let user = match command {
+    let (action, user) = match command {
         UsersCommand::Add { username, role, password_file } => {
             let password = read_password(&password_file)?;
-            users::add(store, &username, role.role(), &password).await.map_err(user_failure)?
+            (Action::UserAdded, users::add(store, &username, role.role(), &password).await.map_err(user_failure)?)
         }
         UsersCommand::List => {
             let all = store.list_users().await?;
@@ -89,25 +91,36 @@ pub async fn users(engine: &Engine, command: UsersCommand, json: bool) -> Result
         }
         UsersCommand::Passwd { username, password_file } => {
             let password = read_password(&password_file)?;
-            users::update(store, &username, Some(&password), None, None).await.map_err(user_failure)?
+            (
+                Action::UserChanged,
+                users::update(store, &username, Some(&password), None, None).await.map_err(user_failure)?,
+            )
         }
-        UsersCommand::Role { username, role } => {
-            users::update(store, &username, None, Some(role.role()), None).await.map_err(user_failure)?
-        }
+        UsersCommand::Role { username, role } => (
+            Action::UserChanged,
+            users::update(store, &username, None, Some(role.role()), None).await.map_err(user_failure)?,
+        ),
         UsersCommand::Disable { username } => {
-            users::update(store, &username, None, None, Some(false)).await.map_err(user_failure)?
+            (Action::UserChanged, users::update(store, &username, None, None, Some(false)).await.map_err(user_failure)?)
         }
         UsersCommand::Enable { username } => {
-            users::update(store, &username, None, None, Some(true)).await.map_err(user_failure)?
+            (Action::UserChanged, users::update(store, &username, None, None, Some(true)).await.map_err(user_failure)?)
         }
         UsersCommand::Delete { username } => {
             users::delete(store, &username).await.map_err(user_failure)?;
+            super::audit::record(
+                engine,
+                super::audit::event(Action::UserDeleted, None, format!("user/{username}"), json!({})),
+            )
+            .await?;
             if !json {
                 println!("user {username} deleted");
             }
             return Ok(ExitCode::SUCCESS);
         }
     };
+    let details = json!({"role": user.role.as_str(), "enabled": user.enabled});
+    super::audit::record(engine, super::audit::event(action, None, format!("user/{}", user.username), details)).await?;
     if json {
         output::json(&lading_server::api::auth::UserView::from(&user));
     } else {
