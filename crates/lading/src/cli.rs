@@ -83,6 +83,20 @@ pub enum Command {
     /// The tamper-evident audit trail: verify it, list it, prune it past its retention.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Lading on AWS: generate the Step Functions state machines and the CloudFormation template.
+    #[command(subcommand)]
+    Aws(AwsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AwsCommand {
+    /// Write `statemachine-{pipeline}.asl.json` per pipeline and `lading.template.json`, with a
+    /// schedule per tenant schedule and a secret per tenant from the data directory.
+    Template {
+        /// The directory the files go to (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

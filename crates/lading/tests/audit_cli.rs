@@ -94,15 +94,30 @@ fn configuration_changes_are_audited_without_their_secrets_and_verify() {
 
     let entries = audit_entries(dir, &[]);
     let actions: Vec<&str> = entries.iter().map(|e| e["action"].as_str().unwrap()).collect();
+    // The upload is a run of its own: its start and end are audited before the upload itself.
     assert_eq!(
         actions,
-        ["tenant.saved", "tenant.disabled", "tenant.enabled", "secret.set", "ior.config_saved", "secret.set", "upload"]
+        [
+            "tenant.saved",
+            "tenant.disabled",
+            "tenant.enabled",
+            "secret.set",
+            "ior.config_saved",
+            "secret.set",
+            "run.started",
+            "run.finished",
+            "upload"
+        ]
     );
-    assert!(entries.iter().all(|e| e["actor"] == "cli:ops"), "{entries:#?}");
+    let people: Vec<&serde_json::Value> =
+        entries.iter().filter(|e| !e["action"].as_str().unwrap().starts_with("run.")).collect();
+    assert!(people.iter().all(|e| e["actor"] == "cli:ops"), "{entries:#?}");
+    assert!(entries[6]["actor"].as_str().unwrap().starts_with("trigger:"), "{:?}", entries[6]);
+    assert_eq!(entries[7]["details"]["status"], "succeeded");
     assert_eq!(entries[3]["target"], "secret/siesa-integration/acme/kong");
     assert_eq!(entries[5]["tenant"], "ergo");
-    assert_eq!(entries[6]["target"], "table/packaging_materials");
-    assert_eq!(entries[6]["details"]["records"], 1);
+    assert_eq!(entries[8]["target"], "table/packaging_materials");
+    assert_eq!(entries[8]["details"]["records"], 1);
 
     for file in entry_files(dir) {
         let text = std::fs::read_to_string(&file).unwrap();
@@ -119,7 +134,7 @@ fn configuration_changes_are_audited_without_their_secrets_and_verify() {
     assert_eq!(bad_since.status.code(), Some(2), "{}", stderr(&bad_since));
 
     let verified = ok(lading(dir, &["audit", "verify"]));
-    assert!(verified.contains("entries 1 to 7") && verified.contains("ok:"), "{verified}");
+    assert!(verified.contains("entries 1 to 9") && verified.contains("ok:"), "{verified}");
     let table = ok(lading(dir, &["audit", "list"]));
     assert!(table.contains("tenant.disabled") && table.contains("cli:ops"), "{table}");
 }

@@ -1,6 +1,7 @@
 //! One module per command; `dispatch` routes the parsed command line to it.
 
 mod audit;
+mod aws;
 mod backup;
 mod bench;
 mod bench_serve;
@@ -47,6 +48,7 @@ pub async fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Backup { target } => backup::backup(&cli.data_dir, &target, json),
         Command::Restore { source, force } => backup::restore(&source, &cli.data_dir, force, json),
         Command::Audit(command) => audit::run(&open(&cli.data_dir)?, command, json).await,
+        Command::Aws(command) => aws::run(&open(&cli.data_dir)?, command, json).await,
     }
 }
 
