@@ -1,27 +1,16 @@
 //! The `lading` binary as a user runs it: commands, output, exit codes, error messages.
 
+mod support;
+
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 fn lading(data_dir: &Path, args: &[&str]) -> Output {
     lading_with_stdin(data_dir, args, "")
 }
 
 fn lading_with_stdin(data_dir: &Path, args: &[&str], stdin: &str) -> Output {
-    use std::io::Write;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_lading"))
-        .arg("--data-dir")
-        .arg(data_dir)
-        .args(args)
-        .env_remove("LADING_SECRET_KEY")
-        .env_remove("LADING_LOG")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the lading binary starts");
-    child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("write stdin");
-    child.wait_with_output().expect("lading finishes")
+    support::lading_with_stdin(data_dir, args, stdin)
 }
 
 fn stdout(output: &Output) -> String {

@@ -4,30 +4,17 @@
 //! simulators on loopback.
 
 use lading_sim::faults::Faults;
+mod support;
+
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 fn lading(data_dir: &Path, args: &[&str], stdin: &str) -> Output {
-    use std::io::Write;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_lading"))
-        .arg("--data-dir")
-        .arg(data_dir)
-        .args(args)
-        .env_remove("LADING_SECRET_KEY")
-        .env_remove("LADING_LOG")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the lading binary starts");
-    child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("write stdin");
-    child.wait_with_output().expect("lading finishes")
+    support::lading_with_stdin(data_dir, args, stdin)
 }
 
-fn text(output: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
-}
+use support::text;
 
 /// The `lading …` lines of the runbook's shell blocks, comments dropped.
 fn runbook_commands() -> Vec<Vec<String>> {
