@@ -1,7 +1,7 @@
 //! `lading runs …`, `lading quarantine …` and `lading dlq …`: views of the state store, and
 //! the replays of quarantined records and dead letters.
 
-use super::sync::{progress_bar, run_failure_code};
+use super::sync::{progress_bar, report_finished, run_failure_code};
 use super::tenant_id;
 use crate::cli::{DlqCommand, QuarantineCommand, RunsCommand};
 use crate::exit::{Failure, NOT_FOUND, RUN_FAILED};
@@ -94,19 +94,7 @@ async fn resume(engine: &Engine, run_id: Option<String>, all: bool, json: bool) 
     })
     .await?;
     bar.finish_and_clear();
-    let steps = engine.state.list_steps(&run.run_id).await?;
-    if json {
-        output::json(&serde_json::json!({"run": run, "steps": steps}));
-    } else {
-        output::print_run_detail(&run, &steps);
-    }
-    if run.status == Status::Failed {
-        return Err(Failure::new(
-            run_failure_code(&run),
-            format!("run {} failed: {}", run.run_id, run.error.unwrap_or_default()),
-        ));
-    }
-    Ok(ExitCode::SUCCESS)
+    report_finished(engine, run, json).await
 }
 
 pub async fn quarantine(engine: &Engine, command: QuarantineCommand, json: bool) -> Result<ExitCode, Failure> {

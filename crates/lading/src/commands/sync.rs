@@ -7,7 +7,7 @@ use crate::output;
 use indicatif::{ProgressBar, ProgressStyle};
 use lading_runtime::runner::{run_to_end, start_run};
 use lading_runtime::{Engine, RunOptions};
-use lading_store::Status;
+use lading_store::{RunRecord, Status};
 use std::process::ExitCode;
 
 pub async fn run(engine: &Engine, args: SyncArgs, json: bool) -> Result<ExitCode, Failure> {
@@ -21,6 +21,11 @@ pub async fn run(engine: &Engine, args: SyncArgs, json: bool) -> Result<ExitCode
     })
     .await?;
     bar.finish_and_clear();
+    report_finished(engine, run, json).await
+}
+
+/// Prints a finished run with its steps; a failed run is an error with its exit code.
+pub async fn report_finished(engine: &Engine, run: RunRecord, json: bool) -> Result<ExitCode, Failure> {
     let steps = engine.state.list_steps(&run.run_id).await?;
     if json {
         output::json(&serde_json::json!({"run": run, "steps": steps}));
