@@ -88,19 +88,29 @@ impl Prepared {
         }
     }
 
-    /// The retry policy of a step: transform is deterministic, so trying it again cannot help.
+    /// The retry policy of a step (see [`step_policy`]).
     pub fn step_policy(&self, step: &str) -> RetryPolicy {
-        match (self, step) {
-            (Prepared::ProductSync { .. }, "transform") => RetryPolicy::none(),
-            (Prepared::ProductSync { tenant, .. }, _) => RetryPolicy { max_attempts: 3, ..tenant.raw.retry.clone() },
-            // The SAP client retries each call and dead-letters a source it gives up on, so the
-            // ingest step is not tried again (that would dead-letter twice); only the alert's
-            // delivery is.
-            (Prepared::IorDaily { .. }, "alert") => {
-                RetryPolicy { max_attempts: 2, initial_backoff_ms: 500, max_backoff_ms: 5_000, backoff_rate: 2.0 }
-            }
-            (Prepared::IorDaily { .. }, _) => RetryPolicy::none(),
+        match self {
+            Prepared::ProductSync { tenant, .. } => step_policy(Pipeline::ProductSync, step, &tenant.raw.retry),
+            Prepared::IorDaily { .. } => step_policy(Pipeline::IorDaily, step, &RetryPolicy::default()),
         }
+    }
+}
+
+/// The retry policy of a pipeline's step, given the tenant's `retry` policy. Pure, so the
+/// generated Step Functions state machines (`lading-aws`) retry exactly as the runner does.
+pub fn step_policy(pipeline: Pipeline, step: &str, tenant_retry: &RetryPolicy) -> RetryPolicy {
+    match (pipeline, step) {
+        // Transform is deterministic, so trying it again cannot help.
+        (Pipeline::ProductSync, "transform") => RetryPolicy::none(),
+        (Pipeline::ProductSync, _) => RetryPolicy { max_attempts: 3, ..tenant_retry.clone() },
+        // The SAP client retries each call and dead-letters a source it gives up on, so the
+        // ingest step is not tried again (that would dead-letter twice); only the alert's
+        // delivery is.
+        (Pipeline::IorDaily, "alert") => {
+            RetryPolicy { max_attempts: 2, initial_backoff_ms: 500, max_backoff_ms: 5_000, backoff_rate: 2.0 }
+        }
+        (Pipeline::IorDaily, _) => RetryPolicy::none(),
     }
 }
 

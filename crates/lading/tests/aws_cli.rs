@@ -1,17 +1,12 @@
 //! `lading aws template`: the files it writes come from the tenants in the data directory.
 
+mod support;
+
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 fn lading(data_dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_lading"))
-        .arg("--data-dir")
-        .arg(data_dir)
-        .args(args)
-        .env_remove("LADING_SECRET_KEY")
-        .env_remove("LADING_LOG")
-        .output()
-        .expect("the lading binary runs")
+    support::lading_with_stdin(data_dir, args, "")
 }
 
 fn read_json(path: &Path) -> serde_json::Value {
@@ -33,11 +28,11 @@ fn the_template_carries_the_tenants_schedules_secrets_and_retry_policy() {
     let file = dir.path().join("acme.json");
     std::fs::write(&file, tenant.to_string()).unwrap();
     let added = lading(&data, &["tenants", "add", "--file", file.to_str().unwrap()]);
-    assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
+    assert!(added.status.success(), "{}", support::text(&added));
 
     let out = dir.path().join("aws");
     let written = lading(&data, &["aws", "template", "--out", out.to_str().unwrap()]);
-    assert!(written.status.success(), "{}", String::from_utf8_lossy(&written.stderr));
+    assert!(written.status.success(), "{}", support::text(&written));
 
     let machine = read_json(&out.join("statemachine-product-sync.asl.json"));
     let retry = &machine["States"]["extract"]["Retry"][0];
