@@ -17,7 +17,57 @@ use std::collections::BTreeSet;
 const PUBLIC: [(&str, &str); 3] = [("post", "/api/auth/login"), ("get", "/healthz"), ("get", "/readyz")];
 
 /// The dashboards (kept by hand: pages are not in the OpenAPI document).
-const PAGES: [&str; 7] = ["/", "/tenants", "/runs", "/runs/x", "/customs-lines", "/comparisons", "/users"];
+/// Every page route but the sign-in page and the stylesheet, with a value for each parameter;
+/// `every_page_route_is_listed` keeps this in step with `src/pages/mod.rs`.
+const PAGES: [(&str, &str); 17] = [
+    ("get", "/"),
+    ("get", "/tenants"),
+    ("post", "/tenants/acme/enable"),
+    ("post", "/tenants/acme/disable"),
+    ("get", "/runs"),
+    ("get", "/runs/x"),
+    ("post", "/runs/x/dead-letters/1/replay"),
+    ("post", "/runs/x/quarantine/replay"),
+    ("get", "/customs-lines"),
+    ("get", "/comparisons"),
+    ("get", "/comparisons/acme/x"),
+    ("get", "/users"),
+    ("post", "/users"),
+    ("post", "/users/ada/role"),
+    ("post", "/users/ada/enable"),
+    ("post", "/users/ada/disable"),
+    ("post", "/logout"),
+];
+const OPEN_PAGES: [&str; 2] = ["/login", "/static/lading.css"];
+
+#[test]
+fn every_page_route_is_listed() {
+    let router = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/pages/mod.rs")).unwrap();
+    let shape = |path: &str| -> String {
+        path.split('/').map(|part| if part.starts_with('{') { "*" } else { part }).collect::<Vec<_>>().join("/")
+    };
+    let listed: Vec<String> = PAGES
+        .iter()
+        .map(|(_, path)| {
+            // The listed values stand where the router has parameters.
+            let routes = router.lines().filter_map(|l| l.trim().strip_prefix(".route(\"")?.split('"').next());
+            routes
+                .map(shape)
+                .find(|route| {
+                    let (r, p): (Vec<&str>, Vec<&str>) = (route.split('/').collect(), path.split('/').collect());
+                    r.len() == p.len() && r.iter().zip(&p).all(|(a, b)| *a == "*" || a == b)
+                })
+                .unwrap_or_else(|| panic!("{path} is listed but no page route has its shape"))
+        })
+        .collect();
+    for line in router.lines() {
+        let Some(route) = line.trim().strip_prefix(".route(\"").and_then(|r| r.split('"').next()) else { continue };
+        assert!(
+            OPEN_PAGES.contains(&route) || listed.contains(&shape(route)),
+            "page route {route} is not in PAGES: add it so the stranger test covers it"
+        );
+    }
+}
 
 /// A plausible value for a path parameter, so the request reaches the handler's extractors.
 fn fill(path: &str) -> String {
@@ -101,9 +151,15 @@ async fn no_route_answers_without_a_valid_session() {
         }
     }
 
-    for page in PAGES {
+    for (method, page) in PAGES {
         for (way, authorization, cookie) in &ways {
-            let mut request = client.get(server.url(page));
+            let mut request = match method {
+                "post" => client
+                    .post(server.url(page))
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .body("csrf=0&role=admin&record_key=k&username=eve&password=long+enough+pass"),
+                _ => client.get(server.url(page)),
+            };
             if let Some(value) = authorization {
                 request = request.header("authorization", value);
             }
@@ -114,8 +170,22 @@ async fn no_route_answers_without_a_valid_session() {
             let status = response.status().as_u16();
             let location = response.headers().get("location").and_then(|l| l.to_str().ok()).unwrap_or("").to_string();
             if !(status == 303 && location.starts_with("/login")) {
-                failures.push(format!("page {page} with {way}: {status} to {location:?}"));
+                failures.push(format!("page {method} {page} with {way}: {status} to {location:?}"));
             }
+        }
+    }
+    // Metrics are for a session or the scrape token: a JSON 401, not a redirect.
+    for (way, authorization, cookie) in &ways {
+        let mut request = client.get(server.url("/metrics"));
+        if let Some(value) = authorization {
+            request = request.header("authorization", value);
+        }
+        if let Some(value) = cookie {
+            request = request.header("cookie", value);
+        }
+        let status = request.send().await.unwrap().status().as_u16();
+        if status != 401 {
+            failures.push(format!("/metrics with {way}: {status}"));
         }
     }
     assert!(failures.is_empty(), "routes that do not refuse a stranger:\n{}", failures.join("\n"));
