@@ -1,10 +1,8 @@
 //! The product sync end to end: real HTTP against the simulators on loopback, real SQLite,
 //! real objects in a temp directory.
 
-use lading_core::config::RawTenantConfig;
-use lading_core::secret::{SiesaCredentials, TargetCredentials, TenantSecrets};
-use lading_core::{Secret, TenantId};
-use lading_runtime::Engine;
+use lading_core::Secret;
+use lading_core::secret::{TargetCredentials, TenantSecrets};
 use lading_runtime::notify::MemoryNotifier;
 use lading_runtime::runner::{self, RunOptions};
 use lading_sim::faults::Faults;
@@ -13,105 +11,36 @@ use lading_store::{RunRecord, Status};
 use std::collections::HashSet;
 use std::sync::Arc;
 
-const SEED: u64 = 7;
+mod support;
 
+use support::{Tenant, id, secrets};
+
+/// The shared simulators and engine (`tests/support`), with alerts kept in memory.
 struct World {
-    _dir: tempfile::TempDir,
-    engine: Engine,
+    shared: support::World,
     alerts: Arc<MemoryNotifier>,
-    siesa: lading_sim::siesa::SiesaSim,
-    kong: lading_sim::kong::KongSim,
-    wms: lading_sim::wms::WmsSim,
+}
+
+impl std::ops::Deref for World {
+    type Target = support::World;
+
+    fn deref(&self) -> &support::World {
+        &self.shared
+    }
 }
 
 /// Tenants: `t1` and `t2` sync to Kong (companies 1 and 2), `w1` to the WMS (company 3).
-const TENANTS: [(&str, &str, &str); 3] = [("t1", "1", "kong"), ("t2", "2", "kong"), ("w1", "3", "wms")];
-
-fn secrets(tenant: &str) -> TenantSecrets {
-    TenantSecrets {
-        siesa: SiesaCredentials {
-            conni_key: Secret::new(format!("{tenant}-key")),
-            conni_token: Secret::new(format!("{tenant}-token")),
-        },
-        target: TargetCredentials {
-            username: format!("{tenant}-user"),
-            password: Secret::new(format!("{tenant}-pass")),
-        },
-    }
-}
+const TENANTS: [Tenant; 3] = [
+    Tenant { id: "t1", company: "1", product_type: "kong" },
+    Tenant { id: "t2", company: "2", product_type: "kong" },
+    Tenant { id: "w1", company: "3", product_type: "wms" },
+];
 
 async fn world(items: usize) -> World {
-    let local: std::net::SocketAddr = "127.0.0.1:0".parse().unwrap();
-    let companies = TENANTS
-        .iter()
-        .map(|(tenant, company, _)| lading_sim::siesa::SiesaCompany {
-            company_id: company.to_string(),
-            conni_key: format!("{tenant}-key"),
-            conni_token: format!("{tenant}-token"),
-            items,
-        })
-        .collect();
-    let siesa = lading_sim::siesa::start(
-        lading_sim::siesa::SiesaConfig { seed: SEED, companies, faults: Faults::default() },
-        local,
-    )
-    .await
-    .unwrap();
-    let accounts = TENANTS
-        .iter()
-        .filter(|t| t.2 == "kong")
-        .map(|(tenant, _, _)| lading_sim::kong::KongAccount {
-            username: format!("{tenant}-user"),
-            password: format!("{tenant}-pass"),
-            customer_id: tenant.to_string(),
-        })
-        .collect();
-    let kong = lading_sim::kong::start(
-        lading_sim::kong::KongConfig { seed: SEED, accounts, faults: Faults::default() },
-        local,
-    )
-    .await
-    .unwrap();
-    let users = TENANTS
-        .iter()
-        .filter(|t| t.2 == "wms")
-        .map(|(tenant, _, _)| lading_sim::wms::WmsUser {
-            username: format!("{tenant}-user"),
-            password: format!("{tenant}-pass"),
-        })
-        .collect();
-    let wms = lading_sim::wms::start(
-        lading_sim::wms::WmsConfig { seed: SEED, users, faults: Faults::default(), jwt_secret: "test-secret".into() },
-        local,
-    )
-    .await
-    .unwrap();
-
-    let dir = tempfile::tempdir().unwrap();
-    let mut engine = Engine::embedded(dir.path()).unwrap();
+    let mut shared = support::world(&TENANTS, items).await;
     let alerts = Arc::new(MemoryNotifier::default());
-    engine.notifier = alerts.clone();
-    for (tenant, company, product_type) in TENANTS {
-        let target = if product_type == "kong" { kong.base_url() } else { wms.base_url() };
-        let raw: RawTenantConfig = serde_json::from_value(serde_json::json!({
-            "version": 1, "tenant_id": tenant, "product_type": product_type,
-            "mapping_key": format!("field-mappings-{product_type}.json"),
-            "source": {"kind": "siesa", "base_url": siesa.base_url(), "company_id": company},
-            "target": {"base_url": target},
-            "timeout_secs": 1,
-            "retry": {"max_attempts": 6, "initial_backoff_ms": 5, "max_backoff_ms": 50, "backoff_rate": 2.0}
-        }))
-        .unwrap();
-        let config = raw.validate().unwrap();
-        engine.state.put_tenant(&config.raw).await.unwrap();
-        let secret = serde_json::to_string(&secrets(tenant)).unwrap();
-        engine.secrets.put_secret(&config.secret_name(), &Secret::new(secret)).await.unwrap();
-    }
-    World { _dir: dir, engine, alerts, siesa, kong, wms }
-}
-
-fn id(tenant: &str) -> TenantId {
-    TenantId::parse(tenant).unwrap()
+    shared.engine.notifier = alerts.clone();
+    World { shared, alerts }
 }
 
 async fn sync(world: &World, tenant: &str, full: bool) -> RunRecord {
@@ -419,7 +348,7 @@ async fn a_batch_resent_after_a_lost_checkpoint_is_replayed_not_applied_twice() 
     let checkpoint = format!("staged/t1/{}/load/batch-00001.json", run.run_id);
     let checkpoints = world.engine.objects.list(&format!("staged/t1/{}/load", run.run_id)).await.unwrap();
     assert!(checkpoints.contains(&checkpoint), "{checkpoints:?}");
-    std::fs::remove_file(world._dir.path().join("objects").join(&checkpoint)).unwrap();
+    std::fs::remove_file(world.dir.path().join("objects").join(&checkpoint)).unwrap();
     let mut reopened = run.clone();
     reopened.status = Status::Running;
     world.engine.state.put_run(&reopened).await.unwrap();
