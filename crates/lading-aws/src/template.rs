@@ -97,7 +97,7 @@ pub fn state_machine(pipeline: Pipeline, tenant_retry: &RetryPolicy) -> Value {
             "Resource": "arn:aws:states:::dynamodb:updateItem",
             "Parameters": run_update("succeeded", None),
             "ResultPath": null,
-            "Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 1, "BackoffRate": 2.0, "MaxAttempts": 3, "JitterStrategy": "FULL"}],
+            "Retry": bookkeeping_retry(),
             "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "RecordFailure"}],
             "Next": "RunSucceeded"
         }),
@@ -110,7 +110,7 @@ pub fn state_machine(pipeline: Pipeline, tenant_retry: &RetryPolicy) -> Value {
             "Resource": "arn:aws:states:::dynamodb:updateItem",
             "Parameters": run_update("failed", Some("States.JsonToString($.error)")),
             "ResultPath": null,
-            "Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 1, "BackoffRate": 2.0, "MaxAttempts": 3, "JitterStrategy": "FULL"}],
+            "Retry": bookkeeping_retry(),
             "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.record_error", "Next": "PublishAlert"}],
             "Next": "PublishAlert"
         }),
@@ -133,7 +133,7 @@ pub fn state_machine(pipeline: Pipeline, tenant_retry: &RetryPolicy) -> Value {
                 }
             },
             "ResultPath": null,
-            "Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 1, "BackoffRate": 2.0, "MaxAttempts": 3, "JitterStrategy": "FULL"}],
+            "Retry": bookkeeping_retry(),
             "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.publish_error", "Next": "RunFailed"}],
             "Next": "RunFailed"
         }),
@@ -1348,4 +1348,10 @@ fn dashboard() -> Value {
         "DashboardName": {"Fn::Sub": "lading-${Environment}"},
         "DashboardBody": {"Fn::Sub": body.to_string()}
     }})
+}
+
+/// The retry of the bookkeeping tasks (DynamoDB and SNS service calls): three tries, 1 s apart,
+/// doubling, full jitter.
+fn bookkeeping_retry() -> Value {
+    json!([{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 1, "BackoffRate": 2.0, "MaxAttempts": 3, "JitterStrategy": "FULL"}])
 }

@@ -8,8 +8,11 @@
 //! lading-connect --test fuzz_sources --release` runs a long one (docs/fuzzing.md).
 
 mod common;
+#[path = "../../lading-core/tests/support/json_edit.rs"]
+mod json_edit;
 
 use common::{SIESA_KEY, SIESA_TOKEN, loopback, tenant};
+use json_edit::Edit;
 use lading_connect::sources::sap::{SapClient, SapCredentials, SapEndpoint};
 use lading_connect::{ClientSettings, HttpClient, SiesaEndpoint, SiesaSource};
 use lading_core::Secret;
@@ -365,48 +368,9 @@ fn sap_answer() -> impl Strategy<Value = Value> {
     })
 }
 
-/// A change to a JSON page: the node a path of child picks reaches is replaced or removed.
-#[derive(Clone, Debug)]
-enum Edit {
-    Replace(Vec<usize>, Value),
-    Remove(Vec<usize>),
-}
-
 fn edit() -> impl Strategy<Value = Edit> {
     let path = prop::collection::vec(any::<usize>(), 0..5);
     prop_oneof![3 => (path.clone(), value()).prop_map(|(p, v)| Edit::Replace(p, v)), 1 => path.prop_map(Edit::Remove)]
-}
-
-fn edit_at(node: &mut Value, path: &[usize], replacement: Option<&Value>) {
-    let Some((step, rest)) = path.split_first() else {
-        if let Some(value) = replacement {
-            *node = value.clone();
-        }
-        return;
-    };
-    match node {
-        Value::Object(map) if !map.is_empty() => {
-            let key = map.keys().nth(step % map.len()).cloned().unwrap_or_default();
-            if rest.is_empty() && replacement.is_none() {
-                map.remove(&key);
-            } else if let Some(child) = map.get_mut(&key) {
-                edit_at(child, rest, replacement);
-            }
-        }
-        Value::Array(items) if !items.is_empty() => {
-            let index = step % items.len();
-            if rest.is_empty() && replacement.is_none() {
-                items.remove(index);
-            } else {
-                edit_at(&mut items[index], rest, replacement);
-            }
-        }
-        _ => {
-            if let Some(value) = replacement {
-                *node = value.clone();
-            }
-        }
-    }
 }
 
 /// A real page with a few JSON edits, sometimes also cut short or with a byte changed.
@@ -414,10 +378,7 @@ fn mutated(seeds: Vec<Value>) -> impl Strategy<Value = Vec<u8>> {
     (select(seeds), prop::collection::vec(edit(), 0..4), prop::option::weighted(0.2, (any::<usize>(), any::<u8>())))
         .prop_map(|(mut page, edits, damage)| {
             for edit in &edits {
-                match edit {
-                    Edit::Replace(path, value) => edit_at(&mut page, path, Some(value)),
-                    Edit::Remove(path) => edit_at(&mut page, path, None),
-                }
+                edit.apply(&mut page);
             }
             let mut bytes = page.to_string().into_bytes();
             if let Some((at, byte)) = damage {

@@ -5,6 +5,10 @@
 //! The bounded run is part of `cargo test`; `PROPTEST_CASES=100000 cargo test -p lading-core
 //! --test fuzz_mapping --release` runs a long one (docs/fuzzing.md).
 
+#[path = "support/json_edit.rs"]
+mod json_edit;
+
+use json_edit::Edit;
 use lading_core::SourceRecord;
 use lading_core::mapping::bench_support::siesa_item_row;
 use lading_core::mapping::{CANONICAL_FIELDS, Mapping};
@@ -228,60 +232,12 @@ fn record() -> impl Strategy<Value = SourceRecord> {
     })
 }
 
-/// One step down a JSON document: which child (modulo the count) and what to do there.
-#[derive(Clone, Debug)]
-enum Edit {
-    Replace(Vec<usize>, Value),
-    Remove(Vec<usize>),
-}
-
 fn edit() -> impl Strategy<Value = Edit> {
     let path = prop::collection::vec(any::<usize>(), 0..4);
     prop_oneof![
         3 => (path.clone(), value()).prop_map(|(p, v)| Edit::Replace(p, v)),
         1 => path.prop_map(Edit::Remove),
     ]
-}
-
-/// Applies an edit to the node its path reaches (each step picks a child modulo the count; a
-/// path that runs into a leaf stops there).
-fn apply_edit(document: &mut Value, edit: &Edit) {
-    match edit {
-        Edit::Replace(path, value) => edit_at(document, path, Some(value)),
-        Edit::Remove(path) => edit_at(document, path, None),
-    }
-}
-
-fn edit_at(node: &mut Value, path: &[usize], replacement: Option<&Value>) {
-    let Some((step, rest)) = path.split_first() else {
-        if let Some(value) = replacement {
-            *node = value.clone();
-        }
-        return;
-    };
-    match node {
-        Value::Object(map) if !map.is_empty() => {
-            let key = map.keys().nth(step % map.len()).cloned().unwrap_or_default();
-            if rest.is_empty() && replacement.is_none() {
-                map.remove(&key);
-            } else if let Some(child) = map.get_mut(&key) {
-                edit_at(child, rest, replacement);
-            }
-        }
-        Value::Array(items) if !items.is_empty() => {
-            let index = step % items.len();
-            if rest.is_empty() && replacement.is_none() {
-                items.remove(index);
-            } else {
-                edit_at(&mut items[index], rest, replacement);
-            }
-        }
-        _ => {
-            if let Some(value) = replacement {
-                *node = value.clone();
-            }
-        }
-    }
 }
 
 /// The shipped mappings, loaded once (the WMS one compiles jq programs).
@@ -329,7 +285,7 @@ proptest! {
     ) {
         let mut document = shipped()[which].clone();
         for edit in &edits {
-            apply_edit(&mut document, edit);
+            edit.apply(&mut document);
         }
         match Mapping::from_json(&document.to_string()) {
             Ok(mapping) => {

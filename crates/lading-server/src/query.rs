@@ -24,7 +24,7 @@ pub const DEFAULT_PAGE: usize = 100;
 pub async fn known_tenant(state: &AppState, raw: &str) -> ApiResult<TenantId> {
     let tenant = TenantId::parse(raw).map_err(|e| ApiError::bad_request(format!("tenant: {e}")))?;
     if state.engine.state.get_tenant(&tenant).await?.is_some()
-        || !state.engine.state.get_table(&tenant, lading_runtime::ior::config::CONFIG_TABLE).await?.is_empty()
+        || state.engine.state.get_row(&tenant, CONFIG_TABLE, CONFIG_KEY).await?.is_some()
     {
         Ok(tenant)
     } else {
